@@ -1,0 +1,599 @@
+//! The classifier: taxonomy signals compiled once into an Aho-Corasick automaton and
+//! a regex set, then applied to a note's name, tags and body.
+//!
+//! Terms match on normalised whole words (case, plurals and stems), so `GPUs` fires a
+//! `gpu` signal and `verifiable` a `verify` one. Repeated mentions saturate. The result
+//! carries every piece of evidence, so callers can always say why.
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Serialize;
+
+use crate::corpus::Note;
+use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
+use crate::text::{Word, is_word_char, normalize_word, stemmer};
+
+/// A piece of text to classify, tagged with its field and first file line.
+#[derive(Debug, Clone)]
+pub struct Segment<'a> {
+    /// Which field the text comes from.
+    pub field: Field,
+    /// The text.
+    pub text: &'a str,
+    /// 1-based file line of the text's first line.
+    pub line: usize,
+}
+
+/// Builds the segments of a project note: name and aliases, tags, body.
+pub fn segments(note: &Note) -> Vec<Segment<'_>> {
+    let line_of = |k: &str| note.front.key_lines.get(k).copied().unwrap_or(1);
+    let mut out = Vec::new();
+    if let Some(name) = &note.front.name {
+        out.push(Segment { field: Field::Name, text: name, line: line_of("name") });
+    }
+    for alias in &note.front.aliases {
+        out.push(Segment { field: Field::Name, text: alias, line: line_of("aliases") });
+    }
+    for tag in &note.front.tags {
+        out.push(Segment { field: Field::Tags, text: tag, line: line_of("tags") });
+    }
+    out.push(Segment { field: Field::Body, text: &note.body, line: note.body_line });
+    out
+}
+
+/// One signal that fired.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The signal as written in the taxonomy (a term, or `/pattern/`).
+    pub signal: String,
+    /// The category the signal speaks for, or `scope` for the AI-relatedness gate.
+    pub category: String,
+    /// The subcategory, when the signal belongs to one.
+    pub subcategory: Option<String>,
+    /// Its contribution to the score (weight after saturation and field boosts).
+    pub weight: f64,
+    /// The text that matched (first occurrence).
+    pub matched: String,
+    /// Field of the first occurrence.
+    pub field: Field,
+    /// File line of the first occurrence.
+    pub line: usize,
+    /// How many times it matched.
+    pub count: usize,
+}
+
+/// The classifier's answer for one text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    /// A category id, or `none` when the project is not AI-related.
+    pub category: String,
+    /// The best subcategory within the category.
+    pub subcategory: Option<String>,
+    /// Normalised margin of the winner over the runner-up, 0..=1.
+    pub confidence: f64,
+    /// Score per category id.
+    pub scores: BTreeMap<String, f64>,
+    /// The AI-relatedness (scope) score.
+    pub scope_score: f64,
+    /// Other categories the project clearly spans.
+    pub secondary: Vec<String>,
+    /// Every signal that fired, strongest first.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Classification {
+    /// True when the answer is `none`.
+    pub fn is_none(&self) -> bool {
+        self.category == NONE
+    }
+}
+
+/// Who a signal speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Scope,
+    Category(usize),
+    Sub(usize, usize),
+}
+
+#[derive(Debug)]
+struct SignalInfo {
+    owner: Owner,
+    label: String,
+    weight: f64,
+    fields: Vec<Field>,
+}
+
+#[derive(Debug)]
+struct Term {
+    /// Normalised words.
+    words: Vec<String>,
+    signal: usize,
+}
+
+/// A classifier compiled from a taxonomy. Build once per run, reuse for every note.
+pub struct Classifier<'t> {
+    taxonomy: &'t Taxonomy,
+    signals: Vec<SignalInfo>,
+    automaton: Option<AhoCorasick>,
+    /// For each automaton pattern: the terms whose first word starts with it.
+    by_prefix: Vec<Vec<usize>>,
+    terms: Vec<Term>,
+    regex_set: RegexSet,
+    regexes: Vec<(Regex, usize)>,
+    stemmer: rust_stemmers::Stemmer,
+}
+
+impl<'t> Classifier<'t> {
+    /// Compiles the taxonomy's signals. The taxonomy was validated, so this cannot fail.
+    pub fn new(taxonomy: &'t Taxonomy) -> Classifier<'t> {
+        let stemmer = stemmer();
+        let mut signals = Vec::new();
+        let mut owned = Vec::new();
+        owned.extend(taxonomy.scope.iter().map(|s| (Owner::Scope, s)));
+        for (ci, c) in taxonomy.categories.iter().enumerate() {
+            owned.extend(c.signals.iter().map(|s| (Owner::Category(ci), s)));
+            for (si, sub) in c.subcategories.iter().enumerate() {
+                owned.extend(sub.signals.iter().map(|s| (Owner::Sub(ci, si), s)));
+            }
+        }
+        let mut terms = Vec::new();
+        let mut prefixes: Vec<String> = Vec::new();
+        let mut by_prefix: Vec<Vec<usize>> = Vec::new();
+        let mut patterns = Vec::new();
+        for (owner, s) in owned {
+            let idx = signals.len();
+            let label = match &s.matcher {
+                Matcher::Terms(t) => t.join(" | "),
+                Matcher::Pattern { regex, .. } => format!("/{regex}/"),
+            };
+            signals.push(SignalInfo { owner, label, weight: s.weight, fields: s.fields.clone() });
+            match &s.matcher {
+                Matcher::Terms(list) => {
+                    for t in list {
+                        let words: Vec<String> = t.split(' ').map(|w| normalize_word(w, &stemmer)).collect();
+                        let prefix = match_prefix(t.split(' ').next().unwrap_or(""), &words[0]);
+                        let ti = terms.len();
+                        terms.push(Term { words, signal: idx });
+                        match prefixes.iter().position(|p| *p == prefix) {
+                            Some(p) => by_prefix[p].push(ti),
+                            None => {
+                                prefixes.push(prefix);
+                                by_prefix.push(vec![ti]);
+                            }
+                        }
+                    }
+                }
+                Matcher::Pattern { regex, case_sensitive } => patterns.push((regex.clone(), *case_sensitive, idx)),
+            }
+        }
+        let automaton = (!prefixes.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&prefixes)
+                .expect("term prefixes are short literals")
+        });
+        let build = |p: &str, cs: bool| RegexBuilder::new(p).case_insensitive(!cs).build().expect("validated");
+        let regexes: Vec<(Regex, usize)> = patterns.iter().map(|(p, cs, i)| (build(p, *cs), *i)).collect();
+        let regex_set = RegexSetBuilder::new(patterns.iter().map(|(p, cs, _)| if *cs { p.clone() } else { format!("(?i:{p})") }))
+            .build()
+            .expect("validated");
+        Classifier { taxonomy, signals, automaton, by_prefix, terms, regex_set, regexes, stemmer }
+    }
+
+    /// The taxonomy this classifier was built from.
+    pub fn taxonomy(&self) -> &Taxonomy {
+        self.taxonomy
+    }
+
+    /// Classifies a project note.
+    pub fn classify_note(&self, note: &Note) -> Classification {
+        self.classify(&segments(note))
+    }
+
+    /// Classifies raw text as a body.
+    pub fn classify_text(&self, text: &str) -> Classification {
+        self.classify(&[Segment { field: Field::Body, text, line: 1 }])
+    }
+
+    /// Classifies a set of segments.
+    pub fn classify(&self, segments: &[Segment<'_>]) -> Classification {
+        let mut hits: Vec<Hit> = Vec::new();
+        for seg in segments {
+            self.match_terms(seg, &mut hits);
+            self.match_patterns(seg, &mut hits);
+        }
+        self.score(hits)
+    }
+
+    fn match_terms(&self, seg: &Segment<'_>, hits: &mut Vec<Hit>) {
+        let Some(ac) = &self.automaton else { return };
+        let text = seg.text;
+        let bytes = text.as_bytes();
+        // Overlapping search: a prefix may sit inside a longer one ("ai" in "aigc").
+        let mut last_start = usize::MAX;
+        let mut cache: Vec<(usize, String)> = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            let start = m.start();
+            if start > 0 && prev_is_word(bytes, start, text) {
+                continue;
+            }
+            if start != last_start {
+                last_start = start;
+                cache.clear();
+            }
+            for &ti in &self.by_prefix[m.pattern().as_usize()] {
+                let term = &self.terms[ti];
+                let sig = &self.signals[term.signal];
+                if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
+                    continue;
+                }
+                if let Some(end) = self.term_matches(text, start, &term.words, &mut cache) {
+                    let line = seg.line + text[..start].bytes().filter(|&b| b == b'\n').count();
+                    hits.push(Hit { signal: term.signal, matched: text[start..end].to_string(), field: seg.field, line, start });
+                }
+            }
+        }
+    }
+
+    /// If the words of `term` occur at `start`, returns the end offset of the match.
+    fn term_matches(&self, text: &str, start: usize, term: &[String], cache: &mut Vec<(usize, String)>) -> Option<usize> {
+        let mut pos = start;
+        for (i, want) in term.iter().enumerate() {
+            if i > 0 {
+                pos = skip_joiner(text, pos)?;
+            }
+            if cache.len() <= i {
+                let w = word_at(text, pos)?;
+                let surface = &text[w.start..w.end];
+                cache.push((w.end, normalize_word(surface, &self.stemmer)));
+            }
+            let (end, norm) = &cache[i];
+            if norm != want {
+                let surface = &text[pos..*end];
+                // Lower-case plurals the stemmer keeps ("gpus"): try without the `s`.
+                let single = surface.strip_suffix(['s', 'S']).filter(|s| s.len() >= 2);
+                if single.is_none_or(|s| normalize_word(s, &self.stemmer) != *want) {
+                    return None;
+                }
+            }
+            pos = *end;
+        }
+        Some(pos)
+    }
+
+    fn match_patterns(&self, seg: &Segment<'_>, hits: &mut Vec<Hit>) {
+        if self.regexes.is_empty() {
+            return;
+        }
+        for i in self.regex_set.matches(seg.text).iter() {
+            let (re, signal) = &self.regexes[i];
+            let sig = &self.signals[*signal];
+            if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
+                continue;
+            }
+            for m in re.find_iter(seg.text).take(64) {
+                if m.is_empty() {
+                    continue;
+                }
+                let line = seg.line + seg.text[..m.start()].bytes().filter(|&b| b == b'\n').count();
+                hits.push(Hit { signal: *signal, matched: m.as_str().to_string(), field: seg.field, line, start: m.start() });
+            }
+        }
+    }
+
+    fn score(&self, mut hits: Vec<Hit>) -> Classification {
+        let t = &self.taxonomy.thresholds;
+        hits.sort_by_key(|h| (h.signal, field_rank(h.field), h.line, h.start));
+        let mut evidence = Vec::new();
+        let mut scope_score = 0.0;
+        let ncat = self.taxonomy.categories.len();
+        let mut cat_scores = vec![0.0f64; ncat];
+        let mut sub_scores: Vec<Vec<f64>> = self.taxonomy.categories.iter().map(|c| vec![0.0; c.subcategories.len()]).collect();
+        let mut i = 0;
+        while i < hits.len() {
+            let sig_idx = hits[i].signal;
+            let mut j = i;
+            let mut mass = 0.0;
+            while j < hits.len() && hits[j].signal == sig_idx {
+                mass += match hits[j].field {
+                    Field::Name => t.name_boost,
+                    Field::Tags => t.tags_boost,
+                    Field::Body => 1.0,
+                };
+                j += 1;
+            }
+            let sig = &self.signals[sig_idx];
+            let contribution = sig.weight * saturate(mass, t.saturation);
+            let (category, subcategory) = match sig.owner {
+                Owner::Scope => {
+                    scope_score += contribution;
+                    ("scope".to_string(), None)
+                }
+                Owner::Category(ci) => {
+                    cat_scores[ci] += contribution;
+                    (self.taxonomy.categories[ci].id.clone(), None)
+                }
+                Owner::Sub(ci, si) => {
+                    sub_scores[ci][si] += contribution;
+                    let c = &self.taxonomy.categories[ci];
+                    (c.id.clone(), Some(c.subcategories[si].id.clone()))
+                }
+            };
+            let first = &hits[i];
+            evidence.push(Evidence {
+                signal: sig.label.clone(),
+                category,
+                subcategory,
+                weight: round3(contribution),
+                matched: first.matched.clone(),
+                field: first.field,
+                line: first.line,
+                count: j - i,
+            });
+            i = j;
+        }
+        for (ci, subs) in sub_scores.iter().enumerate() {
+            cat_scores[ci] += subs.iter().sum::<f64>();
+        }
+        evidence.sort_by(|a, b| {
+            b.weight.abs().total_cmp(&a.weight.abs()).then_with(|| a.signal.cmp(&b.signal))
+        });
+
+        let mut order: Vec<usize> = (0..ncat).collect();
+        order.sort_by(|&a, &b| cat_scores[b].total_cmp(&cat_scores[a]).then(a.cmp(&b)));
+        let best = order.first().map_or(0.0, |&c| cat_scores[c]);
+        let second = order.get(1).map_or(0.0, |&c| cat_scores[c].max(0.0));
+        let scores = self.taxonomy.categories.iter().zip(&cat_scores).map(|(c, s)| (c.id.clone(), round3(*s))).collect();
+
+        let in_scope = scope_score >= t.scope;
+        if !in_scope || best < t.min_score || best <= 0.0 {
+            let margin = if !in_scope {
+                1.0 - (scope_score.max(0.0) / t.scope.max(f64::EPSILON))
+            } else {
+                1.0 - (best.max(0.0) / t.min_score.max(f64::EPSILON))
+            };
+            return Classification {
+                category: NONE.to_string(),
+                subcategory: None,
+                confidence: round3(margin.clamp(0.0, 1.0)),
+                scores,
+                scope_score: round3(scope_score),
+                secondary: Vec::new(),
+                evidence,
+            };
+        }
+        let winner = order[0];
+        let cat = &self.taxonomy.categories[winner];
+        let subcategory = sub_scores[winner]
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > 0.0)
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+            .map(|(si, _)| cat.subcategories[si].id.clone());
+        let confidence = ((best - second) / best).clamp(0.0, 1.0);
+        let secondary = order[1..]
+            .iter()
+            .filter(|&&c| cat_scores[c] >= t.min_score && cat_scores[c] >= t.secondary_ratio * best)
+            .map(|&c| self.taxonomy.categories[c].id.clone())
+            .collect();
+        Classification {
+            category: cat.id.clone(),
+            subcategory,
+            confidence: round3(confidence),
+            scores,
+            scope_score: round3(scope_score),
+            secondary,
+            evidence,
+        }
+    }
+
+    /// Ids of every signal (as labels, with their owner) for linting.
+    pub fn signal_labels(&self) -> Vec<(String, String, Option<String>)> {
+        self.signals
+            .iter()
+            .map(|s| match s.owner {
+                Owner::Scope => (s.label.clone(), "scope".to_string(), None),
+                Owner::Category(ci) => (s.label.clone(), self.taxonomy.categories[ci].id.clone(), None),
+                Owner::Sub(ci, si) => {
+                    let c = &self.taxonomy.categories[ci];
+                    (s.label.clone(), c.id.clone(), Some(c.subcategories[si].id.clone()))
+                }
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+struct Hit {
+    signal: usize,
+    matched: String,
+    field: Field,
+    line: usize,
+    start: usize,
+}
+
+fn field_rank(f: Field) -> u8 {
+    match f {
+        Field::Name => 0,
+        Field::Tags => 1,
+        Field::Body => 2,
+    }
+}
+
+/// n mentions (boost-weighted) count n(k+1)/(n+k): 1 for one, at most k+1.
+fn saturate(n: f64, k: f64) -> f64 {
+    if k <= 0.0 { n.min(1.0) } else { n * (k + 1.0) / (n + k) }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The automaton literal for a term's first word: the longest common prefix of the
+/// word as written (lower case) and its normalised form, so every inflection that
+/// normalises to the same stem starts with it.
+fn match_prefix(word: &str, normalized: &str) -> String {
+    let lower = word.to_lowercase();
+    let common: String = lower.chars().zip(normalized.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect();
+    if common.is_empty() { lower } else { common }
+}
+
+fn prev_is_word(_bytes: &[u8], start: usize, text: &str) -> bool {
+    text[..start].chars().next_back().is_some_and(is_word_char)
+}
+
+/// The word starting at `pos`.
+fn word_at(text: &str, pos: usize) -> Option<Word> {
+    let rest = &text[pos..];
+    let len: usize = rest.chars().take_while(|c| is_word_char(*c)).map(char::len_utf8).sum();
+    (len > 0).then_some(Word { start: pos, end: pos + len, line: 0 })
+}
+
+/// Skips what may join the words of a phrase: spaces, one line break, hyphens,
+/// slashes, underscores and Markdown emphasis. Sentence punctuation breaks a phrase.
+fn skip_joiner(text: &str, pos: usize) -> Option<usize> {
+    let mut newlines = 0;
+    let mut end = pos;
+    for c in text[pos..].chars() {
+        match c {
+            '\n' => {
+                newlines += 1;
+                if newlines > 1 {
+                    return None;
+                }
+            }
+            ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\u{2010}' | '\u{2011}' | '\u{2013}' => {}
+            c if is_word_char(c) => break,
+            _ => return None,
+        }
+        end += c.len_utf8();
+    }
+    (end > pos && end < text.len()).then_some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAX: &str = r#"version: 1
+thresholds:
+  scope: 2
+  min_score: 1
+scope:
+  signals:
+    - terms: [ai, machine learning]
+      weight: 2
+categories:
+  - id: resources
+    label: Resources
+    description: d
+    subcategories:
+      - id: compute
+        label: Compute
+        description: d
+        signals:
+          - term: gpu
+            weight: 3
+          - term: gpu marketplace
+            weight: 2
+      - id: storage
+        label: Storage
+        description: d
+        signals:
+          - term: decentralized storage
+            weight: 3
+  - id: problems
+    label: Problems
+    description: d
+    subcategories:
+      - id: verification
+        label: V
+        description: d
+        signals:
+          - term: verify
+            weight: 3
+          - pattern: '\bzk-?ml\b'
+            weight: 4
+          - term: stablecoin
+            weight: -5
+"#;
+
+    fn tax() -> Taxonomy {
+        Taxonomy::parse(TAX, "t").unwrap()
+    }
+
+    #[test]
+    fn plurals_stems_and_phrases_fire() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let r = c.classify_text("An AI network.\nA GPU-marketplace where GPUs and gpus are rented.");
+        assert_eq!(r.category, "resources");
+        assert_eq!(r.subcategory.as_deref(), Some("compute"));
+        let gpu = r.evidence.iter().find(|e| e.signal == "gpu").unwrap();
+        assert_eq!(gpu.count, 3);
+        assert_eq!(gpu.line, 2);
+        assert!(r.evidence.iter().any(|e| e.signal == "gpu marketplace" && e.matched == "GPU-marketplace"));
+        let r = c.classify_text("AI outputs are verifiable with zkML.");
+        assert_eq!(r.category, "problems");
+        assert!(r.evidence.iter().any(|e| e.signal == "verify" && e.matched == "verifiable"));
+        assert!(r.evidence.iter().any(|e| e.signal.starts_with("/") && e.matched == "zkML"));
+    }
+
+    #[test]
+    fn whole_words_only() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let r = c.classify_text("The maintainers said the airdrop was fair. gpuxyz");
+        assert!(r.evidence.is_empty(), "{:?}", r.evidence);
+        assert_eq!(r.category, "none");
+    }
+
+    #[test]
+    fn scope_gate_and_negative_signals() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let r = c.classify_text("A GPU rendering farm for films.");
+        assert_eq!(r.category, "none", "no AI mention: out of scope");
+        let r = c.classify_text("AI stablecoin that can verify things, stablecoin");
+        assert!(r.scores["problems"] < 3.0);
+    }
+
+    #[test]
+    fn repeated_mentions_saturate() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let many = format!("AI {}", "GPU ".repeat(500));
+        let r = c.classify_text(&many);
+        assert!(r.scores["resources"] <= 3.0 * 2.0 + 1e-9, "{:?}", r.scores);
+    }
+
+    #[test]
+    fn phrases_do_not_cross_sentences() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let r = c.classify_text("AI. Fully decentralized. Storage is local.");
+        assert!(!r.evidence.iter().any(|e| e.signal == "decentralized storage"));
+        let r = c.classify_text("AI with decentralized\nstorage");
+        assert!(r.evidence.iter().any(|e| e.signal == "decentralized storage"));
+    }
+
+    #[test]
+    fn deterministic() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let text = "AI GPU verify zkML decentralized storage machine learning";
+        assert_eq!(c.classify_text(text), c.classify_text(text));
+    }
+
+    #[test]
+    fn unicode_text_does_not_panic() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let r = c.classify_text("ÄI — ǅ 💥 gpü GPU\u{301}s ai\u{0}");
+        assert!(r.confidence >= 0.0);
+    }
+}

@@ -1,0 +1,452 @@
+//! The corpus: Markdown notes with YAML front matter under `<root>/corpus/`.
+//!
+//! This module owns the note format (front matter splitting, typed fields, unknown
+//! keys kept as `key: value` pairs), note ids and kinds, and walking the corpus
+//! folder. It knows nothing about the index or the taxonomy.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// Notes larger than this are skipped with a warning: a research note is never 8 MiB.
+pub const MAX_NOTE_BYTES: u64 = 8 << 20;
+
+/// Folder under the root that holds the notes.
+pub const CORPUS_DIR: &str = "corpus";
+/// Folder under the corpus that holds one note per protocol.
+pub const PROJECTS_DIR: &str = "projects";
+
+/// What a note is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// One note per protocol, under `corpus/projects/`.
+    Project,
+    /// Anything else under `corpus/`: reports, news, papers.
+    Article,
+}
+
+impl Kind {
+    /// The lower-case name used in the index and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Project => "project",
+            Kind::Article => "article",
+        }
+    }
+}
+
+/// Typed front matter. Unknown keys are kept in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FrontMatter {
+    /// Project name (`name:`).
+    pub name: Option<String>,
+    /// Article title (`title:`).
+    pub title: Option<String>,
+    /// Token ticker, e.g. `FIL`.
+    pub ticker: Option<String>,
+    /// Project website.
+    pub website: Option<String>,
+    /// Other names of the project.
+    pub aliases: Vec<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// Ids of article notes this note draws on.
+    pub sources: Vec<String>,
+    /// The analyst's pinned category id (or `none`).
+    pub category: Option<String>,
+    /// The analyst's pinned subcategory id.
+    pub subcategory: Option<String>,
+    /// Publication date as written.
+    pub date: Option<String>,
+    /// Every other key, with its value flattened to text (lists joined with `, `).
+    pub extra: BTreeMap<String, String>,
+    /// 1-based line of each key in the file, for diagnostics.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<String, usize>,
+}
+
+/// One parsed note.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    /// Path under `corpus/` without `.md`, with `/` separators: `projects/near`.
+    pub id: String,
+    /// Path relative to the root: `corpus/projects/near.md`.
+    pub path: String,
+    /// Project or article.
+    pub kind: Kind,
+    /// Parsed front matter.
+    pub front: FrontMatter,
+    /// The Markdown body, after the front matter.
+    pub body: String,
+    /// 1-based file line on which the body starts.
+    pub body_line: usize,
+}
+
+impl Note {
+    /// The display title: the project name, else the article title, else the first
+    /// Markdown heading, else the file stem.
+    pub fn title(&self) -> String {
+        let pick = match self.kind {
+            Kind::Project => self.front.name.as_ref().or(self.front.title.as_ref()),
+            Kind::Article => self.front.title.as_ref().or(self.front.name.as_ref()),
+        };
+        if let Some(t) = pick.filter(|t| !t.trim().is_empty()) {
+            return t.trim().to_string();
+        }
+        if let Some(h) = self.body.lines().find_map(|l| l.trim().strip_prefix("# ")) {
+            return h.trim().to_string();
+        }
+        self.id.rsplit('/').next().unwrap_or(&self.id).to_string()
+    }
+}
+
+/// Derives a note's id and kind from its path relative to `corpus/`.
+pub fn id_and_kind(rel_to_corpus: &Path) -> (String, Kind) {
+    let parts: Vec<String> = rel_to_corpus
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut id = parts.join("/");
+    if let Some(stripped) = id.strip_suffix(".md") {
+        id = stripped.to_string();
+    }
+    let kind = if parts.len() > 1 && parts[0] == PROJECTS_DIR { Kind::Project } else { Kind::Article };
+    (id, kind)
+}
+
+/// Parses a note from raw bytes. `path` is relative to the root (`corpus/…/x.md`).
+pub fn parse_note(path: &str, bytes: &[u8]) -> Result<Note, Diagnostic> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            return Err(Diagnostic::new(path, line, col, "invalid UTF-8"));
+        }
+    };
+    let rel = Path::new(path).strip_prefix(CORPUS_DIR).unwrap_or(Path::new(path));
+    let (id, kind) = id_and_kind(rel);
+    let (front, body, body_line) = parse_front_matter(text, path)?;
+    Ok(Note { id, path: path.to_string(), kind, front, body: body.to_string(), body_line })
+}
+
+/// Splits `text` into front matter and body and parses the front matter.
+///
+/// Front matter is optional; when present it starts with a `---` line at the very top
+/// and ends at the next `---` (or `...`) line. Returns the body and its first line.
+pub fn parse_front_matter<'a>(text: &'a str, path: &str) -> Result<(FrontMatter, &'a str, usize), Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(yaml_start) = opening_fence(text) else {
+        return Ok((FrontMatter::default(), text, 1));
+    };
+    let mut offset = yaml_start;
+    let mut line_no = 2;
+    let mut close = None;
+    for line in text[yaml_start..].split_inclusive('\n') {
+        let trimmed = line.trim_end_matches(['\n', '\r']);
+        if trimmed.trim_end() == "---" || trimmed.trim_end() == "..." {
+            close = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    let Some((yaml_end, body_start)) = close else {
+        return Err(Diagnostic::new(path, 1, 1, "front matter opened here is never closed with `---`"));
+    };
+    let yaml = &text[yaml_start..yaml_end];
+    let value: Value = if yaml.trim().is_empty() { Value::Null } else { crate::yaml::parse(yaml, path, 2)? };
+    let front = front_matter_from_value(value, yaml, path)?;
+    Ok((front, &text[body_start..], line_no + 1))
+}
+
+/// Returns the byte offset after the opening `---` line, if the text starts with one.
+fn opening_fence(text: &str) -> Option<usize> {
+    let first = text.split_inclusive('\n').next()?;
+    (first.trim_end() == "---" && first.ends_with('\n')).then_some(first.len())
+}
+
+/// Builds typed front matter from a parsed YAML value.
+fn front_matter_from_value(value: Value, yaml: &str, path: &str) -> Result<FrontMatter, Diagnostic> {
+    let key_lines = key_lines(yaml);
+    let map = match value {
+        Value::Null => return Ok(FrontMatter { key_lines, ..FrontMatter::default() }),
+        Value::Object(map) => map,
+        other => {
+            return Err(Diagnostic::new(
+                path,
+                2,
+                1,
+                format!("front matter must be a mapping of keys to values, found {}", type_name(&other)),
+            ));
+        }
+    };
+    let mut fm = FrontMatter::default();
+    let at = |key: &str| key_lines.get(key).copied().unwrap_or(2);
+    for (key, value) in map {
+        let line = at(&key);
+        let bad = |what: &str| Diagnostic::new(path, line, 1, format!("`{key}` must be {what}, found {}", type_name(&value)));
+        match key.as_str() {
+            "name" | "title" | "ticker" | "website" | "category" | "subcategory" | "date" => {
+                let s = match &value {
+                    Value::Null => None,
+                    v => Some(scalar_text(v).ok_or_else(|| bad("a single value"))?),
+                };
+                let slot = match key.as_str() {
+                    "name" => &mut fm.name,
+                    "title" => &mut fm.title,
+                    "ticker" => &mut fm.ticker,
+                    "website" => &mut fm.website,
+                    "category" => &mut fm.category,
+                    "subcategory" => &mut fm.subcategory,
+                    _ => &mut fm.date,
+                };
+                *slot = s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            }
+            "aliases" | "tags" | "sources" => {
+                let list = string_list(&value).ok_or_else(|| bad("a list of values"))?;
+                match key.as_str() {
+                    "aliases" => fm.aliases = list,
+                    "tags" => fm.tags = list,
+                    _ => fm.sources = list,
+                }
+            }
+            _ => {
+                if let Some(text) = flatten(&value) {
+                    fm.extra.insert(key, text);
+                }
+            }
+        }
+    }
+    fm.key_lines = key_lines;
+    Ok(fm)
+}
+
+/// The 1-based file line of each top-level key (front matter starts on file line 2).
+fn key_lines(yaml: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (i, line) in yaml.lines().enumerate() {
+        if line.starts_with([' ', '\t', '-', '#']) {
+            continue;
+        }
+        if let Some((key, _)) = line.split_once(':') {
+            let key = key.trim().trim_matches(['"', '\'']);
+            out.entry(key.to_string()).or_insert(i + 2);
+        }
+    }
+    out
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn string_list(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Null => Some(Vec::new()),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| scalar_text(i).map(|s| s.trim().to_string()))
+            .filter(|s| s.as_ref().is_none_or(|s| !s.is_empty()))
+            .collect(),
+        other => scalar_text(other).map(|s| {
+            s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+        }),
+    }
+}
+
+/// Flattens any value to searchable text; `None` for null.
+fn flatten(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Array(items) => Some(items.iter().filter_map(flatten).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => Some(
+            map.iter()
+                .filter_map(|(k, v)| flatten(v).map(|t| format!("{k}: {t}")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        other => scalar_text(other),
+    }
+}
+
+/// A Markdown file found under `corpus/`, with the stat data the index manifest uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteFile {
+    /// Path relative to the root, `/`-separated: `corpus/projects/near.md`.
+    pub rel: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+}
+
+/// Lists every `*.md` file under `<root>/corpus`, sorted by path. Hidden files and
+/// folders (starting with `.`) are ignored; symlinks are not followed.
+pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
+    let corpus = root.join(CORPUS_DIR);
+    let mut dirs = vec![corpus.clone()];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            if ft.is_dir() {
+                dirs.push(entry.path());
+            } else if ft.is_file() && name.ends_with(".md") {
+                let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+                let path = entry.path();
+                let rel = rel_path(root, &path);
+                files.push(NoteFile { rel, size: meta.len(), mtime_ns: mtime_ns(&meta) });
+            }
+        }
+    }
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(files)
+}
+
+/// Modification time of `meta` in nanoseconds since the epoch (0 when unavailable).
+pub fn mtime_ns(meta: &fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// `path` relative to `root` with `/` separators.
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads and parses one note file. A file that cannot be read or parsed becomes a
+/// diagnostic, never an error for the whole run.
+pub fn read_note(root: &Path, rel: &str) -> Result<(Note, Vec<u8>), Diagnostic> {
+    let full = root.join(rel);
+    let meta = fs::metadata(&full).map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
+    if meta.len() > MAX_NOTE_BYTES {
+        return Err(Diagnostic::new(rel, 0, 0, format!("note is {} bytes; the limit is {MAX_NOTE_BYTES}", meta.len())));
+    }
+    let bytes = fs::read(&full).map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
+    let note = parse_note(rel, &bytes)?;
+    Ok((note, bytes))
+}
+
+/// Loads every note of the corpus. Unparseable notes are returned as diagnostics.
+pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
+    let mut notes = Vec::new();
+    let mut problems = Vec::new();
+    for f in list_note_files(root)? {
+        match read_note(root, &f.rel) {
+            Ok((n, _)) => notes.push(n),
+            Err(d) => problems.push(d),
+        }
+    }
+    Ok((notes, problems))
+}
+
+/// Where the corpus folder of `root` is.
+pub fn corpus_dir(root: &Path) -> PathBuf {
+    root.join(CORPUS_DIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(path: &str, text: &str) -> Note {
+        parse_note(path, text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn parses_typed_fields_and_keeps_unknown_keys() {
+        let n = note(
+            "corpus/projects/fil.md",
+            "---\nname: Filecoin\nticker: FIL\naliases: [Filecoin Network]\ntags:\n  - storage\npublisher: X\nnums: [1, 2]\n---\n# Body\ntext\n",
+        );
+        assert_eq!(n.id, "projects/fil");
+        assert_eq!(n.kind, Kind::Project);
+        assert_eq!(n.front.name.as_deref(), Some("Filecoin"));
+        assert_eq!(n.front.aliases, vec!["Filecoin Network"]);
+        assert_eq!(n.front.tags, vec!["storage"]);
+        assert_eq!(n.front.extra.get("publisher").map(String::as_str), Some("X"));
+        assert_eq!(n.front.extra.get("nums").map(String::as_str), Some("1, 2"));
+        assert_eq!(n.body, "# Body\ntext\n");
+        assert_eq!(n.body_line, 10);
+        assert_eq!(n.front.key_lines["ticker"], 3);
+    }
+
+    #[test]
+    fn no_front_matter_and_empty_front_matter() {
+        let n = note("corpus/a.md", "# Title here\nbody");
+        assert_eq!(n.kind, Kind::Article);
+        assert_eq!(n.title(), "Title here");
+        assert_eq!(n.body_line, 1);
+        let n = note("corpus/articles/b.md", "---\n---\nbody");
+        assert_eq!(n.title(), "b");
+        assert_eq!(n.body, "body");
+    }
+
+    #[test]
+    fn crlf_bom_and_dashes_in_body() {
+        let n = note("corpus/x.md", "\u{feff}---\r\ntitle: T\r\n---\r\nline\r\n---\r\nmore");
+        assert_eq!(n.front.title.as_deref(), Some("T"));
+        assert_eq!(n.body, "line\r\n---\r\nmore");
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let d = parse_note("corpus/x.md", b"---\ntitle: a\nbad: [x\n---\nbody").unwrap_err();
+        assert_eq!(d.path, "corpus/x.md");
+        assert!(d.line >= 3, "{d}");
+        let d = parse_note("corpus/x.md", b"---\ntitle: a\nbody").unwrap_err();
+        assert!(d.message.contains("never closed"));
+        let d = parse_note("corpus/x.md", b"---\n- a\n- b\n---\n").unwrap_err();
+        assert!(d.message.contains("mapping"));
+        let d = parse_note("corpus/x.md", b"---\ntitle: ok\ntags: {a: 1}\n---\n").unwrap_err();
+        assert_eq!(d.line, 3);
+        assert!(d.message.contains("tags"));
+        let d = parse_note("corpus/x.md", b"---\ntitle: ok\n---\nab\n\xffcd").unwrap_err();
+        assert_eq!((d.line, d.column), (5, 1));
+        assert!(d.message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn ids_and_kinds() {
+        assert_eq!(id_and_kind(Path::new("projects/near.md")), ("projects/near".into(), Kind::Project));
+        assert_eq!(id_and_kind(Path::new("projects.md")), ("projects".into(), Kind::Article));
+        assert_eq!(id_and_kind(Path::new("news/2024/a.md")), ("news/2024/a".into(), Kind::Article));
+    }
+}

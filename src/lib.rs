@@ -1,0 +1,17 @@
+//! aikb: a research knowledge base for crypto × AI.
+//!
+//! The library owns every computation: reading notes ([`corpus`]), the taxonomy and
+//! classifier ([`taxonomy`], [`classify`]), the tantivy index ([`index`]) and search
+//! ([`search`]), the report ([`report`]) and adding notes ([`add`]). It never prints;
+//! the binary renders what it returns.
+
+#![warn(missing_docs)]
+
+pub mod classify;
+pub mod corpus;
+pub mod error;
+pub mod taxonomy;
+pub mod text;
+pub mod yaml;
+
+pub use error::{Diagnostic, Error, Exit, Result};

@@ -1,0 +1,499 @@
+//! The taxonomy: `taxonomy.yaml` parsed, validated and turned into a typed model.
+//!
+//! The file is user-editable, so every problem is reported as
+//! `taxonomy.yaml:LINE:COL: message`, all of them at once. This module does not match
+//! anything; [`crate::classify`] compiles the signals into matchers.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// The default taxonomy, embedded in the binary for `aikb init`.
+pub const DEFAULT_TAXONOMY: &str = include_str!("../taxonomy.yaml");
+
+/// File name of the taxonomy at the knowledge-base root.
+pub const TAXONOMY_FILE: &str = "taxonomy.yaml";
+
+/// Largest allowed absolute signal weight.
+pub const MAX_WEIGHT: f64 = 10.0;
+
+/// Where in a note a signal may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    /// Name and aliases.
+    Name,
+    /// Tags.
+    Tags,
+    /// The note's body text.
+    Body,
+}
+
+impl Field {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Tags => "tags",
+            Field::Body => "body",
+        }
+    }
+}
+
+/// How a signal matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matcher {
+    /// Literal terms or phrases, matched on normalised whole words.
+    Terms(Vec<String>),
+    /// A regular expression over the raw text.
+    Pattern {
+        /// The expression as written.
+        regex: String,
+        /// Whether case matters (default: no).
+        case_sensitive: bool,
+    },
+}
+
+/// One weighted piece of evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    /// What to look for.
+    pub matcher: Matcher,
+    /// Contribution of one mention; negative signals count against.
+    pub weight: f64,
+    /// Fields the signal looks at; empty means every field.
+    pub fields: Vec<Field>,
+    /// Line of the signal in the taxonomy file.
+    pub line: usize,
+}
+
+impl Signal {
+    /// Whether the signal looks at `field`.
+    pub fn applies_to(&self, field: Field) -> bool {
+        self.fields.is_empty() || self.fields.contains(&field)
+    }
+}
+
+/// A subcategory, e.g. `resources/compute`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subcategory {
+    /// Stable id.
+    pub id: String,
+    /// Display label.
+    pub label: String,
+    /// What belongs here.
+    pub description: String,
+    /// Its signals.
+    pub signals: Vec<Signal>,
+}
+
+/// A top-level category, e.g. `resources`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Category {
+    /// Stable id.
+    pub id: String,
+    /// Display label.
+    pub label: String,
+    /// What belongs here, in the article's framing.
+    pub description: String,
+    /// Signals that speak for the category as a whole.
+    pub signals: Vec<Signal>,
+    /// Its subcategories.
+    pub subcategories: Vec<Subcategory>,
+}
+
+/// Decision thresholds, all explained in `taxonomy.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Minimum scope score for a project to count as AI-related at all.
+    pub scope: f64,
+    /// Minimum score of the best category; below it the answer is `none`.
+    pub min_score: f64,
+    /// Confidence below this marks a result as ambiguous.
+    pub ambiguity_margin: f64,
+    /// A second category scoring at least this share of the best is listed as secondary.
+    pub secondary_ratio: f64,
+    /// Saturation constant k: n mentions count n(k+1)/(n+k), at most k+1 times one.
+    pub saturation: f64,
+    /// Multiplier for a match in the name or aliases.
+    pub name_boost: f64,
+    /// Multiplier for a match in the tags.
+    pub tags_boost: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            scope: 3.0,
+            min_score: 2.0,
+            ambiguity_margin: 0.2,
+            secondary_ratio: 0.6,
+            saturation: 1.0,
+            name_boost: 1.5,
+            tags_boost: 1.5,
+        }
+    }
+}
+
+/// A validated taxonomy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Taxonomy {
+    /// `version:` from the file.
+    pub version: u32,
+    /// Short content hash of the file (hex), for reports and index freshness.
+    pub hash: String,
+    /// Decision thresholds.
+    pub thresholds: Thresholds,
+    /// What makes a project AI-related at all.
+    pub scope: Vec<Signal>,
+    /// The categories, in file order.
+    pub categories: Vec<Category>,
+}
+
+impl Taxonomy {
+    /// Loads and validates the taxonomy file at `path`.
+    pub fn load(path: &Path) -> Result<Taxonomy> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let shown = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let shown = if path.is_absolute() || path.starts_with(".") { shown } else { path.display().to_string() };
+        Taxonomy::parse(&text, &shown).map_err(Error::LocatedMany)
+    }
+
+    /// Parses and validates taxonomy text; `path` is used in diagnostics.
+    pub fn parse(text: &str, path: &str) -> std::result::Result<Taxonomy, Vec<Diagnostic>> {
+        let raw: RawTaxonomy = crate::yaml::parse(text, path, 1).map_err(|d| vec![d])?;
+        let mut v = Validator { path, problems: Vec::new(), ids: BTreeSet::new() };
+        let tax = v.taxonomy(raw, text);
+        if v.problems.is_empty() { Ok(tax) } else { Err(v.problems) }
+    }
+
+    /// The embedded default taxonomy.
+    pub fn default_taxonomy() -> Taxonomy {
+        Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE).expect("the embedded taxonomy is validated by a unit test")
+    }
+
+    /// Finds a category by id.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// Finds a subcategory of `category` by id.
+    pub fn subcategory(&self, category: &str, id: &str) -> Option<&Subcategory> {
+        self.category(category)?.subcategories.iter().find(|s| s.id == id)
+    }
+
+    /// Label of a category id, or the id itself; `none` reads "Not AI".
+    pub fn label(&self, category: &str) -> String {
+        match self.category(category) {
+            Some(c) => c.label.clone(),
+            None if category == NONE => "Not AI".to_string(),
+            None => category.to_string(),
+        }
+    }
+}
+
+/// The category id meaning "not an AI project".
+pub const NONE: &str = "none";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxonomy {
+    version: Spanned<u32>,
+    #[serde(default)]
+    thresholds: Thresholds,
+    scope: RawScope,
+    categories: Vec<RawCategory>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    signals: Vec<RawSignal>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    id: Spanned<String>,
+    label: String,
+    description: String,
+    #[serde(default)]
+    signals: Vec<RawSignal>,
+    #[serde(default)]
+    subcategories: Vec<RawSubcategory>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubcategory {
+    id: Spanned<String>,
+    label: String,
+    description: String,
+    #[serde(default)]
+    signals: Vec<RawSignal>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignal {
+    term: Option<Spanned<String>>,
+    terms: Option<Spanned<Vec<String>>>,
+    pattern: Option<Spanned<String>>,
+    weight: Spanned<f64>,
+    #[serde(default)]
+    fields: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    field: Option<Spanned<String>>,
+    #[serde(default)]
+    case_sensitive: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+struct Validator<'a> {
+    path: &'a str,
+    problems: Vec<Diagnostic>,
+    ids: BTreeSet<String>,
+}
+
+fn pos<T>(s: &Spanned<T>) -> (usize, usize) {
+    (s.referenced.line() as usize, s.referenced.column() as usize)
+}
+
+impl Validator<'_> {
+    fn err(&mut self, (line, column): (usize, usize), message: impl Into<String>) {
+        self.problems.push(Diagnostic::new(self.path, line, column, message));
+    }
+
+    fn taxonomy(&mut self, raw: RawTaxonomy, text: &str) -> Taxonomy {
+        self.thresholds(&raw.thresholds, text);
+        if raw.categories.is_empty() {
+            self.err((1, 1), "`categories` is empty: define at least one category");
+        }
+        let scope = self.signals(raw.scope.signals);
+        if !scope.iter().any(|s| s.weight > 0.0) {
+            self.err((1, 1), "`scope` has no positive signal: nothing could ever count as AI-related");
+        }
+        let categories = raw.categories.into_iter().map(|c| self.category(c)).collect();
+        Taxonomy {
+            version: raw.version.value,
+            hash: blake3::hash(text.as_bytes()).to_hex()[..12].to_string(),
+            thresholds: raw.thresholds,
+            scope,
+            categories,
+        }
+    }
+
+    fn thresholds(&mut self, t: &Thresholds, text: &str) {
+        let line = text.lines().position(|l| l.starts_with("thresholds:")).map_or(1, |i| i + 1);
+        let checks = [
+            ("scope", t.scope, 0.0, 1000.0),
+            ("min_score", t.min_score, 0.0, 1000.0),
+            ("ambiguity_margin", t.ambiguity_margin, 0.0, 1.0),
+            ("secondary_ratio", t.secondary_ratio, 0.0, 1.0),
+            ("saturation", t.saturation, 0.0, 100.0),
+            ("name_boost", t.name_boost, 0.0, 10.0),
+            ("tags_boost", t.tags_boost, 0.0, 10.0),
+        ];
+        for (name, value, lo, hi) in checks {
+            if !(value.is_finite() && value >= lo && value <= hi) {
+                self.err((line, 1), format!("thresholds.{name} is {value}; it must be between {lo} and {hi}"));
+            }
+        }
+    }
+
+    fn id(&mut self, id: &Spanned<String>, what: &str) {
+        let p = pos(id);
+        let v = &id.value;
+        if v.is_empty() || !v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            self.err(p, format!("{what} id `{v}` must be lower-case letters, digits and hyphens"));
+        }
+        if v == NONE || v == "scope" {
+            self.err(p, format!("{what} id `{v}` is reserved"));
+        }
+        if !self.ids.insert(v.clone()) {
+            self.err(p, format!("duplicate id `{v}`: category and subcategory ids must be unique"));
+        }
+    }
+
+    fn category(&mut self, raw: RawCategory) -> Category {
+        self.id(&raw.id, "category");
+        let signals = self.signals(raw.signals);
+        let subcategories: Vec<Subcategory> = raw
+            .subcategories
+            .into_iter()
+            .map(|s| {
+                self.id(&s.id, "subcategory");
+                let signals = self.signals(s.signals);
+                if !signals.iter().any(|g| g.weight > 0.0) {
+                    self.err(pos(&s.id), format!("subcategory `{}` has no positive signal", s.id.value));
+                }
+                Subcategory { id: s.id.value, label: s.label, description: s.description, signals }
+            })
+            .collect();
+        if !signals.iter().chain(subcategories.iter().flat_map(|s| &s.signals)).any(|s| s.weight > 0.0) {
+            self.err(pos(&raw.id), format!("category `{}` has no signals", raw.id.value));
+        }
+        Category { id: raw.id.value, label: raw.label, description: raw.description, signals, subcategories }
+    }
+
+    fn signals(&mut self, raw: Vec<RawSignal>) -> Vec<Signal> {
+        raw.into_iter().filter_map(|s| self.signal(s)).collect()
+    }
+
+    fn signal(&mut self, raw: RawSignal) -> Option<Signal> {
+        let wpos = pos(&raw.weight);
+        let mut ok = true;
+        let w = raw.weight.value;
+        if !w.is_finite() || w == 0.0 || w.abs() > MAX_WEIGHT {
+            self.err(wpos, format!("weight {w} is out of range: use a non-zero number between -{MAX_WEIGHT} and {MAX_WEIGHT}"));
+            ok = false;
+        }
+        let kinds = raw.term.is_some() as u8 + raw.terms.is_some() as u8 + raw.pattern.is_some() as u8;
+        if kinds != 1 {
+            self.err(wpos, "a signal needs exactly one of `term`, `terms` or `pattern`");
+            return None;
+        }
+        let (matcher, line) = if let Some(t) = raw.term.or_else(|| None) {
+            let p = pos(&t);
+            (self.terms(vec![t.value], p), p.0)
+        } else if let Some(t) = raw.terms {
+            let p = pos(&t);
+            (self.terms(t.value, p), p.0)
+        } else {
+            let p = raw.pattern.expect("one of the three is present");
+            let at = pos(&p);
+            let built = regex::RegexBuilder::new(&p.value)
+                .case_insensitive(!raw.case_sensitive)
+                .size_limit(1 << 20)
+                .build();
+            match built {
+                Ok(re) if re.is_match("") => {
+                    self.err(at, format!("pattern `{}` matches the empty string", p.value));
+                    (None, at.0)
+                }
+                Ok(_) => (Some(Matcher::Pattern { regex: p.value, case_sensitive: raw.case_sensitive }), at.0),
+                Err(e) => {
+                    let why = e.to_string();
+                    let why = why.lines().rev().find(|l| l.starts_with("error:")).unwrap_or(why.lines().last().unwrap_or("")).trim();
+                    self.err(at, format!("invalid regex `{}`: {}", p.value, why.trim_start_matches("error: ")));
+                    (None, at.0)
+                }
+            }
+        };
+        let mut fields = Vec::new();
+        let named: Vec<(String, (usize, usize))> = match (raw.field, raw.fields) {
+            (Some(f), None) => vec![(f.value.clone(), pos(&f))],
+            (None, Some(fs)) => fs.value.iter().map(|v| (v.clone(), pos(&fs))).collect(),
+            (None, None) => Vec::new(),
+            (Some(f), Some(_)) => {
+                self.err(pos(&f), "use either `field` or `fields`, not both");
+                Vec::new()
+            }
+        };
+        for (name, at) in named {
+            match name.as_str() {
+                "name" => fields.push(Field::Name),
+                "tags" => fields.push(Field::Tags),
+                "body" => fields.push(Field::Body),
+                "any" => {}
+                other => {
+                    self.err(at, format!("unknown field `{other}`: use name, tags, body or any"));
+                    ok = false;
+                }
+            }
+        }
+        let matcher = matcher?;
+        ok.then_some(Signal { matcher, weight: w, fields, line })
+    }
+
+    fn terms(&mut self, terms: Vec<String>, at: (usize, usize)) -> Option<Matcher> {
+        let mut out = Vec::new();
+        for t in terms {
+            let words: Vec<&str> = crate::text::words(&t).map(|w| &t[w.start..w.end]).collect();
+            if words.is_empty() {
+                self.err(at, format!("term `{t}` has no letters or digits"));
+                return None;
+            }
+            if words.len() > 8 {
+                self.err(at, format!("term `{t}` is longer than 8 words; use a pattern"));
+                return None;
+            }
+            out.push(words.join(" "));
+        }
+        if out.is_empty() {
+            self.err(at, "`terms` is empty");
+            return None;
+        }
+        Some(Matcher::Terms(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = "version: 1\nscope:\n  signals:\n    - term: ai\n      weight: 2\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n          - terms: [gpu, gpu marketplace]\n            weight: 3\n";
+
+    #[test]
+    fn default_taxonomy_is_valid() {
+        let t = Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE).unwrap_or_else(|e| {
+            panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+        });
+        let ids: Vec<_> = t.categories.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["infrastructure", "resources", "problems"]);
+    }
+
+    #[test]
+    fn parses_a_minimal_taxonomy() {
+        let t = Taxonomy::parse(MINI, "t.yaml").unwrap();
+        assert_eq!(t.categories[0].subcategories[0].signals[0].matcher, Matcher::Terms(vec!["gpu".into(), "gpu marketplace".into()]));
+        assert_eq!(t.categories[0].subcategories[0].signals[0].line, 15);
+        assert_eq!(t.thresholds, Thresholds::default());
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        Taxonomy::parse(text, "taxonomy.yaml").unwrap_err().iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn unknown_keys_are_located() {
+        let e = errors(&MINI.replace("    label: R\n", "    label: R\n    colour: red\n"));
+        assert!(e[0].starts_with("taxonomy.yaml:9:5:"), "{e:?}");
+        assert!(e[0].contains("colour"), "{e:?}");
+    }
+
+    #[test]
+    fn duplicate_ids_bad_regex_and_weights_are_reported_together() {
+        let text = MINI.replace("id: compute", "id: resources").replace("weight: 3", "weight: 30")
+            + "          - pattern: 'gpu('\n            weight: 1\n";
+        let e = errors(&text);
+        assert!(e.iter().any(|m| m.contains("duplicate id `resources`") && m.starts_with("taxonomy.yaml:11:")), "{e:?}");
+        assert!(e.iter().any(|m| m.contains("weight 30") && m.starts_with("taxonomy.yaml:16:")), "{e:?}");
+        assert!(e.iter().any(|m| m.contains("invalid regex") && m.contains("unclosed") && m.starts_with("taxonomy.yaml:17:")), "{e:?}");
+    }
+
+    #[test]
+    fn category_without_signals_is_an_error() {
+        let text = "version: 1\nscope:\n  signals:\n    - term: ai\n      weight: 2\ncategories:\n  - id: empty\n    label: E\n    description: d\n";
+        let e = errors(text);
+        assert!(e.iter().any(|m| m.contains("category `empty` has no signals") && m.starts_with("taxonomy.yaml:7:")), "{e:?}");
+    }
+
+    #[test]
+    fn hostile_yaml_is_rejected_without_panic() {
+        assert!(Taxonomy::parse(&"[".repeat(5000), "t").is_err());
+        assert!(Taxonomy::parse("a: &a [*a, *a]", "t").is_err());
+        assert!(Taxonomy::parse("", "t").is_err());
+    }
+}

@@ -1,0 +1,150 @@
+//! Text helpers shared by the index, the classifier and the report: Markdown to plain
+//! text, word scanning with positions, and word normalisation (case, plurals, stems).
+
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+/// Renders Markdown to plain text: markup removed, heading, list, table and code text
+/// kept, block boundaries turned into newlines. Link targets and HTML tags are dropped.
+pub fn markdown_to_text(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for event in Parser::new(md) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak | Event::Rule => out.push('\n'),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock)
+            | Event::End(TagEnd::TableRow | TagEnd::TableHead | TagEnd::BlockQuote(_)) => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            Event::End(TagEnd::TableCell) | Event::Start(Tag::Item) => {
+                if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// A word found in a text: its byte span and 1-based line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word {
+    /// Byte offset of the first character.
+    pub start: usize,
+    /// Byte offset after the last character.
+    pub end: usize,
+    /// 1-based line within the scanned text.
+    pub line: usize,
+}
+
+/// True for characters that belong to a word. Apostrophes and hyphens split words.
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Iterates over the words of `text` with byte spans and line numbers.
+pub fn words(text: &str) -> impl Iterator<Item = Word> + '_ {
+    let mut line = 1;
+    let mut iter = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (i, c) = iter.next()?;
+            if c == '\n' {
+                line += 1;
+                continue;
+            }
+            if !is_word_char(c) {
+                continue;
+            }
+            let start = i;
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = iter.peek() {
+                if !is_word_char(d) {
+                    break;
+                }
+                end = j + d.len_utf8();
+                iter.next();
+            }
+            return Some(Word { start, end, line });
+        }
+    })
+}
+
+/// Normalises one word for matching: lower case, then the English Snowball stem, with
+/// acronym plurals (`GPUs`, `LLMs`, `NFTs`) reduced to their singular first.
+pub fn normalize_word(word: &str, stemmer: &rust_stemmers::Stemmer) -> String {
+    let singular = strip_acronym_plural(word);
+    let lower = singular.to_lowercase();
+    stemmer.stem(&lower).into_owned()
+}
+
+/// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
+fn strip_acronym_plural(word: &str) -> &str {
+    let Some(stem) = word.strip_suffix('s') else { return word };
+    if stem.len() >= 2 && stem.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && stem.chars().any(|c| c.is_ascii_uppercase())
+    {
+        stem
+    } else {
+        word
+    }
+}
+
+/// The English stemmer used everywhere aikb normalises words.
+pub fn stemmer() -> rust_stemmers::Stemmer {
+    rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+}
+
+/// Truncates `s` to at most `max` characters on a char boundary, adding `…` if cut.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", s[..i].trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_flattened() {
+        let t = markdown_to_text("# Head\n\nSome **bold** [link](http://x.y) and `code`.\n\n- a\n- b\n\n```\nfn x()\n```\n<b>tag</b>");
+        assert!(t.contains("Head\nSome bold link and code."), "{t}");
+        assert!(t.contains("fn x()"));
+        assert!(!t.contains("http"));
+        assert!(!t.contains("<b>"));
+        assert!(t.contains('a') && t.contains('b'));
+    }
+
+    #[test]
+    fn words_have_spans_and_lines() {
+        let text = "GPU-based\nzero-knowledge proofs, l'AI";
+        let w: Vec<_> = words(text).map(|w| (&text[w.start..w.end], w.line)).collect();
+        assert_eq!(w, vec![("GPU", 1), ("based", 1), ("zero", 2), ("knowledge", 2), ("proofs", 2), ("l", 2), ("AI", 2)]);
+    }
+
+    #[test]
+    fn normalisation_handles_plurals_and_stems() {
+        let s = stemmer();
+        assert_eq!(normalize_word("GPUs", &s), normalize_word("gpu", &s));
+        assert_eq!(normalize_word("LLMs", &s), normalize_word("LLM", &s));
+        assert_eq!(normalize_word("verifiable", &s), normalize_word("verify", &s));
+        assert_eq!(normalize_word("Markets", &s), normalize_word("market", &s));
+        assert_eq!(normalize_word("status", &s), "status");
+        assert_eq!(normalize_word("agents", &s), normalize_word("agent", &s));
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_chars("héllo world", 5), "héllo…");
+        assert_eq!(truncate_chars("short", 10), "short");
+    }
+}
