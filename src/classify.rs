@@ -597,3 +597,35 @@ categories:
         assert!(r.confidence >= 0.0);
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// With every pinned label ignored, the classifier reproduces the article's
+    /// assignment (category and subcategory) for every shipped protocol note.
+    #[test]
+    fn shipped_corpus_reproduces_the_article() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tax = Taxonomy::load(&root.join("taxonomy.yaml")).unwrap();
+        let c = Classifier::new(&tax);
+        let (notes, problems) = crate::corpus::load_all(root).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut misses = Vec::new();
+        let mut n = 0;
+        for note in notes.iter().filter(|n| n.kind == crate::corpus::Kind::Project) {
+            n += 1;
+            let mut unpinned = note.clone();
+            unpinned.front.category = None;
+            unpinned.front.subcategory = None;
+            let r = c.classify_note(&unpinned);
+            let want = (note.front.category.clone().unwrap(), note.front.subcategory.clone());
+            if (r.category.clone(), r.subcategory.clone()) != want {
+                let top: Vec<_> = r.evidence.iter().take(6).map(|e| format!("{}:{}({})", e.category, e.signal, e.weight)).collect();
+                misses.push(format!("{}: want {want:?} got {}/{:?} scores {:?} scope {} top {top:?}", note.id, r.category, r.subcategory, r.scores, r.scope_score));
+            }
+        }
+        assert_eq!(n, 20);
+        assert!(misses.is_empty(), "{} misses:\n{}", misses.len(), misses.join("\n"));
+    }
+}

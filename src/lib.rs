@@ -10,6 +10,11 @@
 pub mod classify;
 pub mod corpus;
 pub mod error;
+pub mod fsutil;
+pub mod index;
+pub mod kb;
+pub mod query;
+pub mod search;
 pub mod taxonomy;
 pub mod text;
 pub mod yaml;

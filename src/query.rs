@@ -1,0 +1,177 @@
+//! The query language: natural language that never fails, plus power syntax.
+//!
+//! `"exact phrase"`, `+must`, `-exclude`, `field:value` (title, ticker, tag,
+//! category, subcategory, kind, id, alias, or any front-matter key), `prefix*`.
+//! Anything else, including stray operators, unbalanced quotes and punctuation, is
+//! searched as words. Parsing is pure: it yields [`Clause`]s, which
+//! [`crate::search`] turns into a tantivy query.
+
+/// How a clause combines with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occur {
+    /// Ranks hits; at least one `Should` (or `Must`) clause must match.
+    Should,
+    /// Every hit must match (`+word`).
+    Must,
+    /// No hit may match (`-word`, `NOT word`).
+    MustNot,
+}
+
+/// What a clause matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Free text over every ranked field.
+    Text(String),
+    /// An exact phrase over the ranked text fields.
+    Phrase(String),
+    /// Words starting with a prefix.
+    Prefix(String),
+    /// A `field:value` restriction.
+    Field {
+        /// Field name as typed, lower case.
+        field: String,
+        /// Value as typed (quotes removed).
+        value: String,
+        /// `field:value*`.
+        prefix: bool,
+    },
+}
+
+/// One parsed piece of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    /// Should, must or must-not.
+    pub occur: Occur,
+    /// What it matches.
+    pub target: Target,
+}
+
+/// Splits a query into clauses. Never fails; an empty result means an empty query.
+pub fn parse(query: &str) -> Vec<Clause> {
+    let chars: Vec<char> = query.chars().collect();
+    let quotes = chars.iter().filter(|&&c| is_quote(c)).count();
+    let balanced = quotes % 2 == 0;
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut negate_next = false;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let mut occur = if negate_next { Occur::MustNot } else { Occur::Should };
+        negate_next = false;
+        // Operators only count directly before a term.
+        if (chars[i] == '+' || chars[i] == '-') && chars.get(i + 1).is_some_and(|c| !c.is_whitespace() && *c != '+' && *c != '-') {
+            occur = if chars[i] == '+' { Occur::Must } else { Occur::MustNot };
+            i += 1;
+        }
+        if balanced && is_quote(chars[i]) {
+            let end = (i + 1..chars.len()).find(|&j| is_quote(chars[j])).unwrap_or(chars.len());
+            let phrase: String = chars[i + 1..end].iter().collect();
+            if !phrase.trim().is_empty() {
+                out.push(Clause { occur, target: Target::Phrase(phrase.trim().to_string()) });
+            }
+            i = end + 1;
+            continue;
+        }
+        // A token runs to the next whitespace; a quoted field value may contain spaces.
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() {
+            if balanced && is_quote(chars[i]) && i > start && chars[i - 1] == ':' {
+                let end = (i + 1..chars.len()).find(|&j| is_quote(chars[j])).unwrap_or(chars.len());
+                i = (end + 1).min(chars.len());
+                break;
+            }
+            i += 1;
+        }
+        let token: String = chars[start..i].iter().filter(|c| balanced || !is_quote(**c)).collect();
+        if occur == Occur::Should && token == "NOT" {
+            negate_next = true;
+            continue;
+        }
+        if token == "AND" || token == "OR" || token == "&&" || token == "||" {
+            continue;
+        }
+        if let Some(target) = classify_token(&token) {
+            out.push(Clause { occur, target });
+        }
+    }
+    out
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '"' | '\u{201c}' | '\u{201d}')
+}
+
+fn classify_token(token: &str) -> Option<Target> {
+    if let Some((field, value)) = token.split_once(':') {
+        let field_ok = !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        let value = value.trim_matches(|c| is_quote(c));
+        if field_ok && !value.trim().is_empty() && !value.starts_with("//") {
+            let (value, prefix) = match value.strip_suffix('*') {
+                Some(v) if !v.is_empty() => (v, true),
+                _ => (value, false),
+            };
+            return Some(Target::Field { field: field.to_lowercase(), value: value.trim().to_string(), prefix });
+        }
+    }
+    if let Some(p) = token.strip_suffix('*') {
+        let p = p.trim_matches(|c: char| !c.is_alphanumeric());
+        if p.chars().count() >= 2 && p.chars().all(char::is_alphanumeric) {
+            return Some(Target::Prefix(p.to_string()));
+        }
+    }
+    token.chars().any(char::is_alphanumeric).then(|| Target::Text(token.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Target {
+        Target::Text(s.into())
+    }
+
+    fn should(target: Target) -> Clause {
+        Clause { occur: Occur::Should, target }
+    }
+
+    #[test]
+    fn natural_language_is_words() {
+        let c = parse("what's Bittensor? a: b (c");
+        let targets: Vec<_> = c.iter().map(|c| c.target.clone()).collect();
+        assert_eq!(targets, vec![t("what's"), t("Bittensor?"), t("a:"), t("b"), t("(c")]);
+    }
+
+    #[test]
+    fn power_syntax() {
+        let c = parse("+gpu -storage \"proof of personhood\" ticker:FIL tag:\"data markets\" decentral* title:bit*");
+        assert_eq!(c[0], Clause { occur: Occur::Must, target: t("gpu") });
+        assert_eq!(c[1], Clause { occur: Occur::MustNot, target: t("storage") });
+        assert_eq!(c[2], should(Target::Phrase("proof of personhood".into())));
+        assert_eq!(c[3], should(Target::Field { field: "ticker".into(), value: "FIL".into(), prefix: false }));
+        assert_eq!(c[4], should(Target::Field { field: "tag".into(), value: "data markets".into(), prefix: false }));
+        assert_eq!(c[5], should(Target::Prefix("decentral".into())));
+        assert_eq!(c[6], should(Target::Field { field: "title".into(), value: "bit".into(), prefix: true }));
+    }
+
+    #[test]
+    fn stray_operators_and_unbalanced_quotes() {
+        let c = parse("\"unclosed phrase - + -- ++ AND OR * ?");
+        let targets: Vec<_> = c.iter().map(|c| c.target.clone()).collect();
+        assert_eq!(targets, vec![t("unclosed"), t("phrase")]);
+        assert!(parse("   ").is_empty());
+        assert!(parse("\"\"").is_empty());
+        let c = parse("NOT storage gpu");
+        assert_eq!(c[0].occur, Occur::MustNot);
+        assert_eq!(c[1].occur, Occur::Should);
+    }
+
+    #[test]
+    fn urls_and_hyphenated_words_are_text() {
+        assert_eq!(parse("https://x.y")[0].target, t("https://x.y"));
+        assert_eq!(parse("zero-knowledge")[0].target, t("zero-knowledge"));
+        assert_eq!(parse("$TAO")[0].target, t("$TAO"));
+    }
+}

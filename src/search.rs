@@ -1,0 +1,530 @@
+//! Search: parsed clauses → a tantivy query with field boosts, ranked hits with
+//! snippets, and category counts over every hit.
+//!
+//! Tantivy types stay in here and in [`crate::index`]; callers get [`SearchResults`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur as TOccur, PhraseQuery,
+    Query, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, DocId, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
+
+use crate::error::{Error, Result};
+use crate::index::{Fields, KbIndex, TEXT_TOKENIZER, meta_words};
+use crate::query::{self, Clause, Occur, Target};
+
+/// Field boosts: a name, alias or ticker match outranks a body mention.
+const TITLE_BOOST: f32 = 3.0;
+const ALIAS_BOOST: f32 = 2.5;
+const TICKER_BOOST: f32 = 4.0;
+const TICKER_BOOST_LOWER: f32 = 1.5;
+const TAG_BOOST: f32 = 1.5;
+const BODY_BOOST: f32 = 1.0;
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 180;
+
+/// Search filters and limits.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    /// Maximum hits returned.
+    pub limit: usize,
+    /// Only notes of this kind (`project` or `article`).
+    pub kind: Option<String>,
+    /// Only notes in this category (effective label; `none` for non-AI projects).
+    pub category: Option<String>,
+    /// Only notes carrying every one of these tags.
+    pub tags: Vec<String>,
+}
+
+/// A snippet of body text with the matched terms marked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Snippet {
+    /// One or two lines of text.
+    pub text: String,
+    /// Byte ranges of `text` to highlight.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// 1-based rank.
+    pub rank: usize,
+    /// BM25 score with field boosts.
+    pub score: f32,
+    /// Note id.
+    pub id: String,
+    /// Path relative to the root.
+    pub path: String,
+    /// `project` or `article`.
+    pub kind: String,
+    /// Name or title.
+    pub title: String,
+    /// Ticker, if any.
+    pub ticker: Option<String>,
+    /// Effective category, if any.
+    pub category: Option<String>,
+    /// Effective subcategory, if any.
+    pub subcategory: Option<String>,
+    /// Matched text in context.
+    pub snippet: Snippet,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// The query as given.
+    pub query: String,
+    /// Number of matching notes (all of them, not only those returned).
+    pub total_hits: usize,
+    /// The best `limit` hits.
+    pub hits: Vec<Hit>,
+    /// Counts over all matching notes, per facet (`category`) and value.
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Runs `query` against an up-to-date index.
+pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
+    let reader = idx
+        .index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| Error::index(&idx.dir, e))?;
+    let searcher = reader.searcher();
+    let builder = QueryBuilder { idx, searcher: &searcher };
+    let clauses = query::parse(query);
+    let q = builder.build(&clauses, opts);
+    let limit = opts.limit.max(1);
+    let (top, (total, counts)) = searcher
+        .search(&q, &(TopDocs::with_limit(limit).order_by_score(), (Count, CategoryCounts)))
+        .map_err(|e| Error::index(&idx.dir, e))?;
+
+    let snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.body).ok().map(|mut g| {
+        g.set_max_num_chars(SNIPPET_CHARS);
+        g
+    });
+    let f = idx.fields;
+    let mut hits = Vec::with_capacity(top.len());
+    for (rank, (score, addr)) in top.into_iter().enumerate() {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+        let snippet = make_snippet(&doc, f, snippets.as_ref());
+        hits.push(Hit {
+            rank: rank + 1,
+            score,
+            id: text(f.id).unwrap_or_default(),
+            path: text(f.path).unwrap_or_default(),
+            kind: text(f.kind).unwrap_or_default(),
+            title: text(f.title).unwrap_or_default(),
+            ticker: text(f.ticker),
+            category: text(f.category),
+            subcategory: text(f.subcategory),
+            snippet,
+        });
+    }
+    let mut facets = BTreeMap::new();
+    facets.insert("category".to_string(), counts);
+    Ok(SearchResults { query: query.to_string(), total_hits: total, hits, facets })
+}
+
+fn make_snippet(doc: &TantivyDocument, f: Fields, generator: Option<&SnippetGenerator>) -> Snippet {
+    if let Some(g) = generator {
+        let s = g.snippet_from_doc(doc);
+        if !s.highlighted().is_empty() {
+            let text = s.fragment().replace(['\n', '\r', '\t'], " ");
+            let highlights = s.highlighted().iter().map(|r| (r.start, r.end)).collect();
+            return Snippet { text, highlights };
+        }
+    }
+    let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
+    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    Snippet { text: crate::text::truncate_chars(&flat, SNIPPET_CHARS), highlights: Vec::new() }
+}
+
+struct QueryBuilder<'a> {
+    idx: &'a KbIndex,
+    searcher: &'a Searcher,
+}
+
+impl QueryBuilder<'_> {
+    fn build(&self, clauses: &[Clause], opts: &SearchOptions) -> Box<dyn Query> {
+        let f = self.idx.fields;
+        let mut parts: Vec<(TOccur, Box<dyn Query>)> = Vec::new();
+        let mut positive_asked = false;
+        let mut positive_built = false;
+        for c in clauses {
+            let q = self.clause(&c.target);
+            match c.occur {
+                Occur::Should | Occur::Must => {
+                    positive_asked = true;
+                    match q {
+                        Some(q) => {
+                            positive_built = true;
+                            parts.push((if c.occur == Occur::Must { TOccur::Must } else { TOccur::Should }, q));
+                        }
+                        // A required word that cannot match (e.g. only stop words) is
+                        // ignored rather than emptying the result.
+                        None => {}
+                    }
+                }
+                Occur::MustNot => {
+                    if let Some(q) = q {
+                        parts.push((TOccur::MustNot, q));
+                    }
+                }
+            }
+        }
+        if positive_asked && !positive_built {
+            return Box::new(EmptyQuery);
+        }
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        if let Some(k) = &opts.kind {
+            filters.push(exact(f.kind, &k.to_lowercase()));
+        }
+        if let Some(c) = &opts.category {
+            filters.push(exact(f.category, &c.to_lowercase()));
+        }
+        for t in &opts.tags {
+            filters.push(exact(f.tags, &t.to_lowercase()));
+        }
+        if !positive_built {
+            if parts.is_empty() && filters.is_empty() {
+                return Box::new(EmptyQuery);
+            }
+            parts.push((TOccur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
+        }
+        let has_must = parts.iter().any(|(o, _)| *o == TOccur::Must);
+        let mut outer: Vec<(TOccur, Box<dyn Query>)> = Vec::new();
+        if has_must {
+            // Must clauses and Should clauses together: Should only adds to the score.
+            outer = parts;
+        } else {
+            let (should, not): (Vec<_>, Vec<_>) = parts.into_iter().partition(|(o, _)| *o == TOccur::Should);
+            outer.push((TOccur::Must, Box::new(BooleanQuery::new(should))));
+            outer.extend(not);
+        }
+        for flt in filters {
+            outer.push((TOccur::Must, Box::new(ConstScoreQuery::new(flt, 0.0))));
+        }
+        Box::new(BooleanQuery::new(outer))
+    }
+
+    fn clause(&self, target: &Target) -> Option<Box<dyn Query>> {
+        let f = self.idx.fields;
+        match target {
+            Target::Text(word) => self.word(word),
+            Target::Phrase(p) => disjunction(vec![
+                self.text_query(f.title, p, TITLE_BOOST),
+                self.text_query(f.aliases, p, ALIAS_BOOST),
+                self.text_query(f.body, p, BODY_BOOST),
+            ]),
+            Target::Prefix(p) => disjunction(vec![
+                self.prefix_query(f.title, p, TITLE_BOOST),
+                self.prefix_query(f.aliases, p, ALIAS_BOOST),
+                self.prefix_query(f.body, p, BODY_BOOST),
+            ]),
+            Target::Field { field, value, prefix } => self.field(field, value, *prefix),
+        }
+    }
+
+    /// A free word: every ranked field, with boosts.
+    fn word(&self, word: &str) -> Option<Box<dyn Query>> {
+        let f = self.idx.fields;
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let ticker_like = bare.len() >= 2
+            && bare.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || word.starts_with('$');
+        let ticker_boost = if ticker_like { TICKER_BOOST } else { TICKER_BOOST_LOWER };
+        disjunction(vec![
+            self.text_query(f.title, word, TITLE_BOOST),
+            self.text_query(f.aliases, word, ALIAS_BOOST),
+            (!bare.is_empty()).then(|| boost(exact(f.ticker, &bare.to_lowercase()), ticker_boost)),
+            self.text_query(f.tag_text, word, TAG_BOOST),
+            self.text_query(f.body, word, BODY_BOOST),
+        ])
+    }
+
+    fn field(&self, field: &str, value: &str, prefix: bool) -> Option<Box<dyn Query>> {
+        let f = self.idx.fields;
+        let lower = value.to_lowercase();
+        let exact_or_prefix = |fld: Field| -> Option<Box<dyn Query>> {
+            if prefix {
+                let re = format!("{}.*", regex_escape(&lower));
+                RegexQuery::from_pattern(&re, fld).ok().map(|q| Box::new(q) as Box<dyn Query>)
+            } else {
+                Some(exact(fld, &lower))
+            }
+        };
+        match field {
+            "title" | "name" => {
+                if prefix { self.prefix_query(f.title, value, TITLE_BOOST) } else { self.text_query(f.title, value, TITLE_BOOST) }
+            }
+            "alias" | "aliases" => self.text_query(f.aliases, value, ALIAS_BOOST),
+            "body" | "text" => self.text_query(f.body, value, BODY_BOOST),
+            "ticker" => exact_or_prefix(f.ticker).map(|q| boost(q, TICKER_BOOST)),
+            "tag" | "tags" => exact_or_prefix(f.tags).map(|q| boost(q, TAG_BOOST)),
+            "category" => exact_or_prefix(f.category),
+            "subcategory" => exact_or_prefix(f.subcategory),
+            "kind" => exact_or_prefix(f.kind),
+            "id" => exact_or_prefix(f.id),
+            other => {
+                // Any other front-matter key is searchable as key:value, if the corpus has
+                // that key; otherwise the token was just words with a colon.
+                let key = format!("{other}:");
+                if self.has_meta_key(&key) {
+                    let terms: Vec<Box<dyn Query>> = meta_words(value)
+                        .into_iter()
+                        .rev()
+                        .take(1)
+                        .map(|w| exact(f.meta, &format!("{key}{w}")))
+                        .collect();
+                    terms.into_iter().next()
+                } else {
+                    self.word(&format!("{other} {value}")).or_else(|| self.word(value))
+                }
+            }
+        }
+    }
+
+    fn has_meta_key(&self, key: &str) -> bool {
+        let f = self.idx.fields;
+        self.searcher.segment_readers().iter().any(|seg| {
+            let Ok(inv) = seg.inverted_index(f.meta) else { return false };
+            let mut stream = match inv.terms().range().ge(key.as_bytes()).into_stream() {
+                Ok(s) => s,
+                Err(_) => return false,
+            };
+            stream.advance() && stream.key().starts_with(key.as_bytes())
+        })
+    }
+
+    /// Text analysed with the field's tokenizer: a term, or a phrase when the text
+    /// yields several tokens (`fetch.ai`, `zero-knowledge`).
+    fn text_query(&self, field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>> {
+        let tokens = self.tokens(text);
+        let q: Box<dyn Query> = match tokens.len() {
+            0 => return None,
+            1 => Box::new(TermQuery::new(
+                Term::from_field_text(field, &tokens[0].1),
+                IndexRecordOption::WithFreqs,
+            )),
+            _ => {
+                let terms = tokens.into_iter().map(|(pos, t)| (pos, Term::from_field_text(field, &t))).collect();
+                Box::new(PhraseQuery::new_with_offset(terms))
+            }
+        };
+        Some(boost(q, weight))
+    }
+
+    fn prefix_query(&self, field: Field, prefix: &str, weight: f32) -> Option<Box<dyn Query>> {
+        // The index holds stems, which may be shorter than the typed prefix
+        // (`decentraliz*` must find the stem `decentr`): accept terms that start with
+        // the prefix, or that are the prefix cut by up to five characters.
+        let lower: Vec<char> = prefix.to_lowercase().chars().collect();
+        let full: String = lower.iter().collect();
+        let mut alts = vec![format!("{}.*", regex_escape(&full))];
+        let min = lower.len().saturating_sub(5).max(3);
+        for n in (min..lower.len()).rev() {
+            alts.push(regex_escape(&lower[..n].iter().collect::<String>()));
+        }
+        let re = alts.join("|");
+        RegexQuery::from_pattern(&re, field).ok().map(|q| boost(Box::new(q), weight))
+    }
+
+    fn tokens(&self, text: &str) -> Vec<(usize, String)> {
+        let mut analyzer = self.idx.index.tokenizers().get(TEXT_TOKENIZER).expect("registered at open");
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.position, t.text.clone()));
+        }
+        out
+    }
+}
+
+fn exact(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+}
+
+fn boost(q: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
+    if (weight - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, weight)) }
+}
+
+fn disjunction(parts: Vec<Option<Box<dyn Query>>>) -> Option<Box<dyn Query>> {
+    let parts: Vec<(TOccur, Box<dyn Query>)> = parts.into_iter().flatten().map(|q| (TOccur::Should, q)).collect();
+    (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn Query>)
+}
+
+fn regex_escape(s: &str) -> String {
+    regex::escape(s)
+}
+
+/// Counts matching documents per effective category (`none` included; notes without
+/// a category, i.e. articles, are not counted).
+struct CategoryCounts;
+
+struct CategorySegment {
+    column: Option<tantivy::columnar::StrColumn>,
+    counts: Vec<u64>,
+}
+
+impl Collector for CategoryCounts {
+    type Fruit = BTreeMap<String, u64>;
+    type Child = CategorySegment;
+
+    fn for_segment(&self, _ord: u32, seg: &SegmentReader) -> tantivy::Result<CategorySegment> {
+        let column = seg.fast_fields().str("category")?;
+        let n = column.as_ref().map_or(0, |c| c.num_terms());
+        Ok(CategorySegment { column, counts: vec![0; n] })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<BTreeMap<String, u64>>) -> tantivy::Result<BTreeMap<String, u64>> {
+        let mut out = BTreeMap::new();
+        for f in fruits {
+            for (k, v) in f {
+                *out.entry(k).or_insert(0) += v;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for CategorySegment {
+    type Fruit = BTreeMap<String, u64>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(col) = &self.column {
+            for ord in col.term_ords(doc) {
+                if let Some(c) = self.counts.get_mut(ord as usize) {
+                    *c += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        if let Some(col) = &self.column {
+            let mut s = String::new();
+            for (ord, &n) in self.counts.iter().enumerate() {
+                if n > 0 && col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                    out.insert(s.clone(), n);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Looks up stored documents by exact id (used by `show` and the report).
+pub fn doc_by_id(idx: &KbIndex, searcher: &Searcher, id: &str) -> Option<DocAddress> {
+    let q = TermQuery::new(Term::from_field_text(idx.fields.id, id), IndexRecordOption::Basic);
+    searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).ok()?.into_iter().next().map(|(_, a)| a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{UpdateOptions, update};
+    use crate::kb::Kb;
+    use crate::taxonomy::Taxonomy;
+
+    fn kb() -> (tempfile::TempDir, KbIndex) {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::kb::init(tmp.path()).unwrap();
+        let notes = [
+            ("corpus/projects/filecoin.md", "---\nname: Filecoin\nticker: FIL\ntags: [storage]\ncategory: resources\nsubcategory: storage\n---\nA decentralized storage network. Storage providers earn FIL."),
+            ("corpus/projects/render.md", "---\nname: Render\nticker: RNDR\naliases: [Render Network]\ntags: [gpu]\ncategory: resources\nsubcategory: compute\n---\nA GPU marketplace for rendering and AI. Filecoin is mentioned here once."),
+            ("corpus/articles/a.md", "---\ntitle: Market note\npublisher: Grayscale Research\n---\nFilecoin, Render and storage networks. What's next? Zero-knowledge proofs."),
+        ];
+        for (p, t) in notes {
+            std::fs::write(tmp.path().join(p), t).unwrap();
+        }
+        let kb = Kb::new(tmp.path().to_path_buf(), None, None);
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        let (idx, _) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        (tmp, idx)
+    }
+
+    fn ids(r: &SearchResults) -> Vec<&str> {
+        r.hits.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    fn opts() -> SearchOptions {
+        SearchOptions { limit: 10, ..SearchOptions::default() }
+    }
+
+    #[test]
+    fn names_and_tickers_rank_first() {
+        let (_t, idx) = kb();
+        assert_eq!(ids(&search(&idx, "FIL", &opts()).unwrap())[0], "projects/filecoin");
+        assert_eq!(ids(&search(&idx, "filecoin", &opts()).unwrap())[0], "projects/filecoin");
+        assert_eq!(ids(&search(&idx, "$RNDR", &opts()).unwrap())[0], "projects/render");
+    }
+
+    #[test]
+    fn punctuation_never_fails() {
+        let (_t, idx) = kb();
+        for q in ["what's next?", "zero-knowledge", "a: b", "\"unbalanced", "+ - * ( ) [ ] { } ^ ~ \\ /", "", "NOT", "title:", "http://x"] {
+            search(&idx, q, &opts()).unwrap();
+        }
+        assert_eq!(ids(&search(&idx, "What's next?", &opts()).unwrap()), vec!["articles/a"]);
+    }
+
+    #[test]
+    fn power_syntax_works() {
+        let (_t, idx) = kb();
+        let r = search(&idx, "storage -gpu", &opts()).unwrap();
+        assert!(!ids(&r).contains(&"projects/render"));
+        let r = search(&idx, "\"storage networks\"", &opts()).unwrap();
+        assert_eq!(r.total_hits, 2);
+        let r = search(&idx, "\"render and storage\"", &opts()).unwrap();
+        assert_eq!(ids(&r), vec!["articles/a"]);
+        let r = search(&idx, "ticker:rndr", &opts()).unwrap();
+        assert_eq!(ids(&r), vec!["projects/render"]);
+        let r = search(&idx, "publisher:grayscale", &opts()).unwrap();
+        assert_eq!(ids(&r), vec!["articles/a"]);
+        let r = search(&idx, "decentraliz*", &opts()).unwrap();
+        assert_eq!(ids(&r), vec!["projects/filecoin"]);
+        let r = search(&idx, "tag:gpu", &opts()).unwrap();
+        assert_eq!(ids(&r), vec!["projects/render"]);
+        let r = search(&idx, "+filecoin +gpu", &opts()).unwrap();
+        assert_eq!(ids(&r), vec!["projects/render"]);
+    }
+
+    #[test]
+    fn filters_and_facets() {
+        let (_t, idx) = kb();
+        let r = search(&idx, "filecoin", &SearchOptions { kind: Some("project".into()), ..opts() }).unwrap();
+        assert_eq!(r.total_hits, 2);
+        assert_eq!(r.facets["category"]["resources"], 2);
+        let r = search(&idx, "filecoin", &SearchOptions { tags: vec!["GPU".into()], ..opts() }).unwrap();
+        assert_eq!(ids(&r), vec!["projects/render"]);
+        let r = search(&idx, "", &SearchOptions { category: Some("resources".into()), ..opts() }).unwrap();
+        assert_eq!(r.total_hits, 2, "filters alone list everything in them");
+        let r = search(&idx, "the", &opts()).unwrap();
+        assert_eq!(r.total_hits, 0, "stop words alone match nothing");
+    }
+
+    #[test]
+    fn snippets_highlight_terms() {
+        let (_t, idx) = kb();
+        let r = search(&idx, "storage providers", &opts()).unwrap();
+        let s = &r.hits[0].snippet;
+        assert!(!s.highlights.is_empty());
+        let (a, b) = s.highlights[0];
+        assert!(s.text[a..b].to_lowercase().starts_with("storage") || s.text[a..b].to_lowercase().starts_with("provider"));
+    }
+}
