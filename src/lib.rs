@@ -7,13 +7,19 @@
 
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod check;
 pub mod classify;
+pub mod cli;
 pub mod corpus;
 pub mod error;
+pub mod eval;
 pub mod fsutil;
 pub mod index;
 pub mod kb;
+pub mod project;
 pub mod query;
+pub mod render;
 pub mod search;
 pub mod taxonomy;
 pub mod text;

@@ -1,1 +1,19 @@
-fn main() {}
+//! The `aikb` binary: parse arguments, run, map the outcome to an exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = aikb::cli::Cli::parse();
+    match aikb::app::run(cli) {
+        Ok(exit) => ExitCode::from(exit.code()),
+        // `aikb search … | head` closes the pipe early: that is success.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "aikb: {e}");
+            ExitCode::from(aikb::Exit::Error.code())
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Glue between the command line and the library: resolve the knowledge base, call
+//! the library, render human text or JSON to stdout, diagnostics to stderr, and
+//! choose the exit code. One function per subcommand.
+
+mod add;
+mod report;
+mod show;
+
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use crate::classify::Classifier;
+use crate::cli::{Cli, ColorChoice, Command, TaxonomyCommand};
+use crate::corpus::{self, Kind, Note};
+use crate::error::{Diagnostic, Error, Exit, Result};
+use crate::index::{self, IndexStats, KbIndex, UpdateOptions};
+use crate::kb::Kb;
+use crate::project::ProjectResult;
+use crate::render::{self, Style};
+use crate::search::{self, SearchOptions};
+use crate::taxonomy::Taxonomy;
+
+/// Everything a command needs: the knowledge base, output style and stdout.
+pub struct Ctx {
+    /// The knowledge base.
+    pub kb: Kb,
+    /// Styling for human output.
+    pub style: Style,
+    /// Whether stderr is a terminal (for progress bars).
+    pub stderr_tty: bool,
+    out: BufWriter<io::StdoutLock<'static>>,
+}
+
+impl Ctx {
+    /// Buffered standard output.
+    pub fn out(&mut self) -> &mut dyn Write {
+        &mut self.out
+    }
+
+    /// Loads and validates the taxonomy.
+    pub fn taxonomy(&self) -> Result<Taxonomy> {
+        Taxonomy::load(&self.kb.taxonomy)
+    }
+
+    /// Loads every note; parse problems are printed as warnings and skipped.
+    pub fn notes(&self) -> Result<Vec<Note>> {
+        let (notes, problems) = corpus::load_all(&self.kb.root)?;
+        warn_all(&problems);
+        Ok(notes)
+    }
+
+    /// Brings the index up to date (with a progress bar on a terminal), printing
+    /// a notice if it had to be rebuilt and a warning per skipped note.
+    pub fn fresh_index(&self, taxonomy: &Taxonomy, rebuild: bool, quiet_warnings: bool) -> Result<(KbIndex, IndexStats)> {
+        let bar = self.stderr_tty.then(|| {
+            let b = indicatif::ProgressBar::hidden();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} indexing {pos}/{len} notes {wide_bar} {eta}")
+                    .expect("valid template"),
+            );
+            b
+        });
+        let progress = |done: usize, total: usize| {
+            if let Some(b) = &bar {
+                if total >= 2000 && b.is_hidden() {
+                    b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        };
+        let opts = UpdateOptions { rebuild, progress: Some(&progress) };
+        let result = index::update(&self.kb, taxonomy, &opts);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let (idx, stats) = result?;
+        if let Some(why) = &stats.rebuild_reason {
+            if !rebuild {
+                eprintln!("aikb: {why}; rebuilt the index ({} notes)", stats.total);
+            }
+        }
+        if !quiet_warnings && !stats.is_noop() {
+            warn_all(&stats.problems);
+        }
+        Ok((idx, stats))
+    }
+}
+
+/// Prints a warning per diagnostic on stderr.
+pub fn warn_all(problems: &[Diagnostic]) {
+    let mut err = io::stderr().lock();
+    for p in problems {
+        let _ = writeln!(err, "aikb: warning: {p}");
+    }
+}
+
+/// Writes `value` as pretty JSON plus a newline.
+pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value).map_err(io::Error::other)?;
+    writeln!(w)
+}
+
+fn io_out(e: io::Error) -> Error {
+    Error::io("<stdout>", e)
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> Result<Exit> {
+    let style = Style {
+        color: match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        },
+    };
+    let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
+    let out = BufWriter::new(stdout.lock());
+    // Commands that need no knowledge base.
+    match &cli.command {
+        Command::Init(args) => {
+            let report = crate::kb::init(&args.dir)?;
+            let mut out = out;
+            if args.json {
+                write_json(&mut out, &report).map_err(io_out)?;
+            } else {
+                for c in &report.created {
+                    writeln!(out, "created {}", args.dir.join(c).display()).map_err(io_out)?;
+                }
+                if report.created.is_empty() {
+                    writeln!(out, "{} is already a knowledge base; nothing to do", args.dir.display()).map_err(io_out)?;
+                }
+            }
+            out.into_inner().map_err(|e| io_out(e.into_error()))?.flush().map_err(io_out)?;
+            return Ok(Exit::Success);
+        }
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut out = out;
+            clap_complete::generate(args.shell, &mut Cli::command(), "aikb", &mut out);
+            out.flush().map_err(io_out)?;
+            return Ok(Exit::Success);
+        }
+        _ => {}
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let root = Kb::discover(cli.root.clone(), &cwd)?;
+    let kb = Kb::new(root, cli.index.clone(), cli.taxonomy.clone());
+    let mut ctx = Ctx { kb, style, stderr_tty: io::stderr().is_terminal(), out };
+    let exit = match cli.command {
+        Command::Search(a) => search(&mut ctx, a),
+        Command::Index(a) => index(&mut ctx, a),
+        Command::Check(a) => check(&mut ctx, a.json),
+        Command::Classify(a) => classify(&mut ctx, a),
+        Command::Eval(a) => eval(&mut ctx, a),
+        Command::Taxonomy(TaxonomyCommand::Check(a)) => taxonomy_check(&mut ctx, a.json),
+        Command::Report(a) => report::run(&mut ctx, a),
+        Command::Show(a) => show::run(&mut ctx, a),
+        Command::Add(a) => add::run(&mut ctx, a),
+        Command::Init(_) | Command::Completions(_) => unreachable!("handled above"),
+    }?;
+    ctx.out.flush().map_err(io_out)?;
+    Ok(exit)
+}
+
+fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let (idx, _) = ctx.fresh_index(&tax, false, false)?;
+    let query = a.query.join(" ");
+    let opts = SearchOptions {
+        limit: a.limit,
+        kind: a.kind.map(|k| match k {
+            crate::cli::KindArg::Project => Kind::Project.as_str().to_string(),
+            crate::cli::KindArg::Article => Kind::Article.as_str().to_string(),
+        }),
+        category: a.category,
+        tags: a.tags,
+    };
+    if opts.limit == 0 {
+        return Err(Error::Invalid("--limit must be at least 1".into()));
+    }
+    let results = search::search(&idx, &query, &opts)?;
+    if a.json {
+        write_json(ctx.out(), &JsonSearch::from(&results)).map_err(io_out)?;
+    } else {
+        let style = ctx.style;
+        render::search(ctx.out(), &results, style).map_err(io_out)?;
+    }
+    Ok(Exit::from_bool(results.total_hits > 0))
+}
+
+/// The documented `search --json` shape (snippets as plain text).
+#[derive(serde::Serialize)]
+struct JsonSearch<'a> {
+    query: &'a str,
+    total_hits: usize,
+    hits: Vec<JsonHit<'a>>,
+    facets: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonHit<'a> {
+    rank: usize,
+    score: f32,
+    id: &'a str,
+    path: &'a str,
+    kind: &'a str,
+    title: &'a str,
+    ticker: Option<&'a str>,
+    category: Option<&'a str>,
+    subcategory: Option<&'a str>,
+    snippet: &'a str,
+}
+
+impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
+    fn from(r: &'a search::SearchResults) -> Self {
+        JsonSearch {
+            query: &r.query,
+            total_hits: r.total_hits,
+            hits: r
+                .hits
+                .iter()
+                .map(|h| JsonHit {
+                    rank: h.rank,
+                    score: h.score,
+                    id: &h.id,
+                    path: &h.path,
+                    kind: &h.kind,
+                    title: &h.title,
+                    ticker: h.ticker.as_deref(),
+                    category: h.category.as_deref(),
+                    subcategory: h.subcategory.as_deref(),
+                    snippet: &h.snippet.text,
+                })
+                .collect(),
+            facets: &r.facets,
+        }
+    }
+}
+
+fn index(ctx: &mut Ctx, a: crate::cli::IndexArgs) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let (_, stats) = ctx.fresh_index(&tax, a.rebuild, true)?;
+    warn_all(&stats.problems);
+    if a.json {
+        write_json(ctx.out(), &stats).map_err(io_out)?;
+    } else {
+        render::index_stats(ctx.out(), &stats).map_err(io_out)?;
+    }
+    Ok(Exit::Success)
+}
+
+fn check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let (notes, parse_problems) = corpus::load_all(&ctx.kb.root)?;
+    let problems = crate::check::check(&notes, &parse_problems, &tax);
+    if json {
+        write_json(ctx.out(), &serde_json::json!({ "notes": notes.len() + parse_problems.len(), "problems": problems }))
+            .map_err(io_out)?;
+    } else {
+        let out = ctx.out();
+        for p in &problems {
+            writeln!(out, "{p}").map_err(io_out)?;
+        }
+        let n = notes.len() + parse_problems.len();
+        writeln!(out, "{} note{} checked, {} problem{}", n, plural(n), problems.len(), plural(problems.len())).map_err(io_out)?;
+    }
+    Ok(Exit::from_bool(problems.is_empty()))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Resolves `targets` (names, tickers, ids, paths) to project notes; unknown ones are
+/// an error with suggestions.
+fn select<'a>(notes: &'a [Note], targets: &[String]) -> Result<Vec<&'a Note>> {
+    if targets.is_empty() {
+        return Ok(notes.iter().filter(|n| n.kind == Kind::Project).collect());
+    }
+    let mut out = Vec::new();
+    for t in targets {
+        match crate::project::find(notes, t) {
+            Some(n) => out.push(n),
+            None => return Err(unknown_project(notes, t)),
+        }
+    }
+    Ok(out)
+}
+
+/// "no project named X; did you mean …?"
+pub fn unknown_project(notes: &[Note], key: &str) -> Error {
+    let s = crate::project::suggestions(notes, key, 3);
+    let hint = if s.is_empty() { String::new() } else { format!("; did you mean {}?", s.join(", ")) };
+    Error::Invalid(format!("no project named `{key}`{hint}"))
+}
+
+fn read_input(path: &PathBuf) -> Result<String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        io::stdin().read_to_string(&mut s).map_err(|e| Error::io("<stdin>", e))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+    }
+}
+
+fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let classifier = Classifier::new(&tax);
+    let results: Vec<ProjectResult> = if let Some(path) = &a.text {
+        let text = read_input(path)?;
+        let c = classifier.classify_text(&text);
+        let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+        vec![ProjectResult {
+            id: name.clone(),
+            path: name.clone(),
+            name,
+            ticker: None,
+            category: c.category,
+            subcategory: c.subcategory,
+            confidence: c.confidence,
+            scores: c.scores,
+            pinned: None,
+            secondary: c.secondary,
+            evidence: c.evidence,
+            scope_score: c.scope_score,
+        }]
+    } else {
+        let notes = ctx.notes()?;
+        select(&notes, &a.targets)?.into_iter().map(|n| ProjectResult::new(n, &classifier)).collect()
+    };
+    if a.json {
+        write_json(ctx.out(), &serde_json::json!({ "results": results })).map_err(io_out)?;
+    } else {
+        let style = ctx.style;
+        render::classify(ctx.out(), &results, a.explain, style).map_err(io_out)?;
+    }
+    Ok(Exit::Success)
+}
+
+fn eval(ctx: &mut Ctx, a: crate::cli::EvalArgs) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let classifier = Classifier::new(&tax);
+    let notes = ctx.notes()?;
+    let e = crate::eval::evaluate(&notes, &classifier);
+    if a.json {
+        write_json(ctx.out(), &e).map_err(io_out)?;
+    } else {
+        let style = ctx.style;
+        render::evaluation(ctx.out(), &e, style).map_err(io_out)?;
+    }
+    if e.evaluated == 0 {
+        eprintln!("aikb: no project note has a pinned `category`; nothing to evaluate");
+        return Ok(Exit::NotFound);
+    }
+    Ok(Exit::from_bool(a.min_macro_f1.is_none_or(|m| e.macro_f1 >= m)))
+}
+
+fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let classifier = Classifier::new(&tax);
+    let notes = ctx.notes()?;
+    let lint = crate::eval::lint(&notes, &classifier);
+    if json {
+        write_json(ctx.out(), &serde_json::json!({ "valid": true, "hash": tax.hash, "lint": lint })).map_err(io_out)?;
+    } else {
+        let style = ctx.style;
+        render::lint(ctx.out(), &lint, style).map_err(io_out)?;
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,280 @@
+//! Command-line arguments (clap derive). Raw flags only: [`crate::app`] resolves
+//! them and calls the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success (search found hits, report is current, check is clean);
+            1 nothing found / not clean (no hits, stale report, problems found,
+              eval below --min-macro-f1, unknown project for show);
+            2 error (bad input, unreadable files, locked index).
+Environment: NO_COLOR disables colour; AIKB_LOCK_TIMEOUT sets how many seconds to
+wait for another aikb process holding the index lock (default 30).";
+
+/// A research knowledge base for crypto × AI: index and search Markdown notes,
+/// classify protocols into the Grayscale framework, and publish the market map.
+#[derive(Debug, Parser)]
+#[command(name = "aikb", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Knowledge-base root (default: the nearest folder above the working directory
+    /// holding taxonomy.yaml and corpus/).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Index folder (default: <root>/.aikb/index).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// Taxonomy file (default: <root>/taxonomy.yaml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Search the notes (brings the index up to date first).
+    Search(SearchArgs),
+    /// Bring the index up to date with the corpus and print what changed.
+    Index(IndexArgs),
+    /// List every problem in the corpus; exit 1 if there is any.
+    Check(JsonArgs),
+    /// Classify projects into the taxonomy and show the evidence.
+    Classify(ClassifyArgs),
+    /// Compare predictions with the analysts' pinned labels.
+    Eval(EvalArgs),
+    /// Taxonomy tools.
+    #[command(subcommand)]
+    Taxonomy(TaxonomyCommand),
+    /// Regenerate the taxonomy report and market map (Markdown, JSON, SVG).
+    Report(ReportArgs),
+    /// Show one protocol's card.
+    Show(ShowArgs),
+    /// Add a new project note to the corpus and classify it.
+    Add(AddArgs),
+    /// Create a new knowledge base.
+    Init(InitArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// `--json` alone.
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query: words, "exact phrases", +must, -exclude, field:value, prefix*.
+    #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Maximum number of hits.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub limit: usize,
+    /// Only this kind of note.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Only this category (a taxonomy id, or none).
+    #[arg(long, value_name = "ID")]
+    pub category: Option<String>,
+    /// Only notes with this tag (repeat for several).
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Note kinds on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Protocol notes.
+    Project,
+    /// Everything else.
+    Article,
+}
+
+/// `aikb index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Start over from an empty index.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Projects by name, ticker, alias, id or path (default: all).
+    #[arg(value_name = "NAME|TICKER|PATH")]
+    pub targets: Vec<String>,
+    /// Classify raw text instead: a file, or - for standard input.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub text: Option<PathBuf>,
+    /// Show every signal with its contribution.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Exit 1 when macro-F1 is below this.
+    #[arg(long, value_name = "X")]
+    pub min_macro_f1: Option<f64>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb taxonomy …`.
+#[derive(Debug, Subcommand)]
+pub enum TaxonomyCommand {
+    /// Validate taxonomy.yaml and lint it against the corpus.
+    Check(JsonArgs),
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// reports/taxonomy.md
+    Md,
+    /// reports/taxonomy.json
+    Json,
+    /// reports/market-map.svg
+    Svg,
+    /// All three.
+    All,
+}
+
+/// `aikb report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output folder (default: <root>/reports).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Which files to write.
+    #[arg(long, value_enum, default_value_t = ReportFormat::All)]
+    pub format: ReportFormat,
+    /// Compare with the files on disk instead of writing; exit 1 if any is stale.
+    #[arg(long)]
+    pub check: bool,
+    /// Print what was written (or found stale) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Name, ticker, alias or id of a project.
+    #[arg(value_name = "NAME|TICKER")]
+    pub name: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The project's name.
+    pub name: String,
+    /// Token ticker, e.g. FIL.
+    #[arg(long, value_name = "T")]
+    pub ticker: Option<String>,
+    /// Website URL.
+    #[arg(long, value_name = "URL")]
+    pub website: Option<String>,
+    /// Another name (repeat for several).
+    #[arg(long = "alias", value_name = "A")]
+    pub aliases: Vec<String>,
+    /// A tag (repeat for several).
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// The description (the note's body).
+    #[arg(long, value_name = "TEXT", conflicts_with = "from")]
+    pub description: Option<String>,
+    /// Read the description from a file, or - for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Pin a category (a taxonomy id, or none).
+    #[arg(long, value_name = "ID")]
+    pub category: Option<String>,
+    /// Pin a subcategory (requires --category).
+    #[arg(long, value_name = "ID", requires = "category")]
+    pub subcategory: Option<String>,
+    /// Print the note and its classification; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the knowledge base in.
+    pub dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn search_takes_hyphenated_and_operator_words() {
+        let cli = Cli::try_parse_from(["aikb", "search", "-storage", "gpu", "--limit", "3"]).unwrap();
+        match cli.command {
+            Command::Search(s) => {
+                assert_eq!(s.query, vec!["-storage", "gpu"]);
+                assert_eq!(s.limit, 3);
+            }
+            _ => panic!("not search"),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Project-level views shared by `classify`, `eval`, `show`, `check` and the report:
+//! a project's classification next to its pinned label, and name/ticker lookup.
+
+use serde::Serialize;
+
+use crate::classify::{Classification, Classifier, Evidence};
+use crate::corpus::{Kind, Note};
+
+/// The analyst's pinned label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pinned {
+    /// Pinned category id (or `none`).
+    pub category: String,
+    /// Pinned subcategory id.
+    pub subcategory: Option<String>,
+}
+
+/// One classified project: the `classify --json` result shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectResult {
+    /// Note id.
+    pub id: String,
+    /// Path relative to the root.
+    pub path: String,
+    /// Project name.
+    pub name: String,
+    /// Ticker, if any.
+    pub ticker: Option<String>,
+    /// Predicted category id or `none`.
+    pub category: String,
+    /// Predicted subcategory.
+    pub subcategory: Option<String>,
+    /// Confidence of the prediction.
+    pub confidence: f64,
+    /// Score per category.
+    pub scores: std::collections::BTreeMap<String, f64>,
+    /// The analyst's label, if pinned.
+    pub pinned: Option<Pinned>,
+    /// Other categories the project clearly spans.
+    pub secondary: Vec<String>,
+    /// Every signal that fired.
+    pub evidence: Vec<Evidence>,
+    /// AI-relatedness score from the scope gate.
+    pub scope_score: f64,
+}
+
+impl ProjectResult {
+    /// Classifies a project note (its pinned label is ignored for the prediction).
+    pub fn new(note: &Note, classifier: &Classifier<'_>) -> ProjectResult {
+        Self::from_classification(note, classifier.classify_note(note))
+    }
+
+    /// Wraps an existing classification.
+    pub fn from_classification(note: &Note, c: Classification) -> ProjectResult {
+        let pinned = note.front.category.as_ref().map(|cat| Pinned {
+            category: cat.to_lowercase(),
+            subcategory: note.front.subcategory.as_ref().map(|s| s.to_lowercase()),
+        });
+        ProjectResult {
+            id: note.id.clone(),
+            path: note.path.clone(),
+            name: note.title(),
+            ticker: note.front.ticker.clone(),
+            category: c.category,
+            subcategory: c.subcategory,
+            confidence: c.confidence,
+            scores: c.scores,
+            pinned,
+            secondary: c.secondary,
+            evidence: c.evidence,
+            scope_score: c.scope_score,
+        }
+    }
+
+    /// True when a pinned label exists and differs from the prediction (category, or
+    /// subcategory when both name one).
+    pub fn disagrees(&self) -> bool {
+        match &self.pinned {
+            None => false,
+            Some(p) => {
+                p.category != self.category
+                    || matches!((&p.subcategory, &self.subcategory), (Some(a), Some(b)) if a != b)
+            }
+        }
+    }
+
+    /// The effective category: pinned, else predicted.
+    pub fn effective(&self) -> (&str, Option<&str>) {
+        match &self.pinned {
+            Some(p) => (&p.category, p.subcategory.as_deref()),
+            None => (&self.category, self.subcategory.as_deref()),
+        }
+    }
+
+    /// Top evidence terms (positive, for the winning category), at most `n`.
+    pub fn top_terms(&self, n: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.evidence.iter().filter(|e| e.weight > 0.0 && e.category == self.category) {
+            let term = e.matched.to_lowercase();
+            if !out.contains(&term) {
+                out.push(term);
+            }
+            if out.len() == n {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// Finds project notes by name, alias, ticker (with or without `$`), id, slug or path,
+/// case-insensitively.
+pub fn find<'a>(notes: &'a [Note], key: &str) -> Option<&'a Note> {
+    let k = key.trim().trim_start_matches('$').to_lowercase();
+    let k = k.trim_end_matches(".md");
+    notes.iter().filter(|n| n.kind == Kind::Project).find(|n| {
+        n.title().to_lowercase() == k
+            || n.front.ticker.as_ref().is_some_and(|t| t.to_lowercase() == k)
+            || n.front.aliases.iter().any(|a| a.to_lowercase() == k)
+            || n.id.to_lowercase() == k
+            || n.id.rsplit('/').next().is_some_and(|s| s.to_lowercase() == k)
+            || n.path.to_lowercase().trim_end_matches(".md") == k
+    })
+}
+
+/// Up to `n` project names close to `key` (edit distance), for "did you mean".
+pub fn suggestions(notes: &[Note], key: &str, n: usize) -> Vec<String> {
+    let k = key.to_lowercase();
+    let mut scored: Vec<(usize, String)> = notes
+        .iter()
+        .filter(|note| note.kind == Kind::Project)
+        .flat_map(|note| {
+            let k = k.clone();
+            let mut names = vec![note.title()];
+            names.extend(note.front.ticker.iter().cloned());
+            names.extend(note.front.aliases.iter().cloned());
+            let title = note.title();
+            names.into_iter().map(move |cand| {
+                let c = cand.to_lowercase();
+                let d = levenshtein(&k, &c);
+                let d = if c.contains(&k) || k.contains(&c) { d.min(1) } else { d };
+                (d, title.clone())
+            })
+        })
+        .filter(|(d, _)| *d <= (k.chars().count() / 3).max(2))
+        .collect();
+    scored.sort();
+    let mut out = Vec::new();
+    for (_, name) in scored {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+        if out.len() == n {
+            break;
+        }
+    }
+    out
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notes() -> Vec<Note> {
+        vec![
+            crate::corpus::parse_note("corpus/projects/filecoin.md", b"---\nname: Filecoin\nticker: FIL\naliases: [Filecoin Network]\n---\nx").unwrap(),
+            crate::corpus::parse_note("corpus/projects/near.md", b"---\nname: NEAR\nticker: NEAR\n---\nx").unwrap(),
+        ]
+    }
+
+    #[test]
+    fn find_by_any_name() {
+        let n = notes();
+        for key in ["filecoin", "FIL", "$fil", "Filecoin Network", "projects/filecoin", "filecoin.md"] {
+            assert_eq!(find(&n, key).map(|n| n.id.as_str()), Some("projects/filecoin"), "{key}");
+        }
+        assert!(find(&n, "arweave").is_none());
+    }
+
+    #[test]
+    fn suggestions_are_close_names() {
+        let n = notes();
+        assert_eq!(suggestions(&n, "filecoim", 3), vec!["Filecoin"]);
+        assert!(suggestions(&n, "zzzzzzzz", 3).is_empty());
+    }
+}

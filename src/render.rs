@@ -1,0 +1,274 @@
+//! Human-readable rendering of results onto any writer. JSON output is
+//! `serde_json` of the same result types; this module is only the text form.
+//!
+//! Colour and bold are used only when [`Style::color`] is on (a TTY without
+//! `NO_COLOR`); piped output is plain.
+
+use std::io::{self, Write};
+
+use crate::classify::Evidence;
+use crate::eval::{Evaluation, Lint};
+use crate::index::IndexStats;
+use crate::project::ProjectResult;
+use crate::search::{SearchResults, Snippet};
+
+/// Whether to emit ANSI styling.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Emit colours and bold.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+    /// Bold text.
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    /// Dimmed text.
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    /// Green text.
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    /// Yellow text.
+    pub fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    /// Cyan text.
+    pub fn cyan(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+}
+
+/// Renders a snippet with its highlights in bold (plain text when styling is off).
+pub fn snippet(s: &Snippet, style: Style) -> String {
+    if !style.color || s.highlights.is_empty() {
+        return s.text.clone();
+    }
+    let mut out = String::with_capacity(s.text.len() + 16);
+    let mut at = 0;
+    for &(a, b) in &s.highlights {
+        if a < at || b > s.text.len() || !s.text.is_char_boundary(a) || !s.text.is_char_boundary(b) {
+            continue;
+        }
+        out.push_str(&s.text[at..a]);
+        out.push_str(&style.bold(&s.text[a..b]));
+        at = b;
+    }
+    out.push_str(&s.text[at..]);
+    out
+}
+
+/// Search results: rank, title, kind, ticker, category, path, snippet; then facets.
+pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<()> {
+    for h in &r.hits {
+        let mut head = format!("{:>2}. {}", h.rank, style.bold(&h.title));
+        if let Some(t) = &h.ticker {
+            head.push_str(&format!(" ({t})"));
+        }
+        let label = match (&h.category, &h.subcategory) {
+            (Some(c), Some(s)) => format!("{c}/{s}"),
+            (Some(c), None) => c.clone(),
+            _ => String::new(),
+        };
+        let meta = [h.kind.as_str(), label.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
+        writeln!(w, "{head}  {}", style.cyan(&meta))?;
+        writeln!(w, "    {}", style.dim(&h.path))?;
+        if !h.snippet.text.is_empty() {
+            writeln!(w, "    {}", snippet(&h.snippet, style))?;
+        }
+    }
+    let shown = r.hits.len();
+    let mut tail = format!("{} hit{}", r.total_hits, if r.total_hits == 1 { "" } else { "s" });
+    if shown < r.total_hits {
+        tail.push_str(&format!(" (showing {shown})"));
+    }
+    if let Some(c) = r.facets.get("category").filter(|c| !c.is_empty()) {
+        let parts: Vec<String> = c.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        tail.push_str(&format!("; by category: {}", parts.join(", ")));
+    }
+    if shown > 0 {
+        writeln!(w)?;
+    }
+    writeln!(w, "{}", style.dim(&tail))
+}
+
+/// Index update counts.
+pub fn index_stats(w: &mut dyn Write, s: &IndexStats) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} added, {} changed, {} removed, {} skipped; {} notes indexed{}",
+        s.added,
+        s.changed,
+        s.removed,
+        s.skipped,
+        s.total,
+        if s.rebuilt { " (rebuilt)" } else { "" }
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn label(cat: &str, sub: Option<&str>) -> String {
+    match sub {
+        Some(s) => format!("{cat}/{s}"),
+        None => cat.to_string(),
+    }
+}
+
+/// The classify table, optionally with every signal.
+pub fn classify(w: &mut dyn Write, results: &[ProjectResult], explain: bool, style: Style) -> io::Result<()> {
+    let rows: Vec<[String; 6]> = results
+        .iter()
+        .map(|r| {
+            let pinned = match &r.pinned {
+                None => "-".to_string(),
+                Some(p) => {
+                    let l = label(&p.category, p.subcategory.as_deref());
+                    if r.disagrees() { format!("{l} ≠") } else { l }
+                }
+            };
+            [
+                r.name.clone(),
+                r.ticker.clone().unwrap_or_else(|| "-".into()),
+                label(&r.category, r.subcategory.as_deref()),
+                pct(r.confidence),
+                pinned,
+                r.top_terms(3).join(", "),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "TICKER", "PREDICTED", "CONF", "PINNED", "TOP EVIDENCE"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String; 6]| -> String {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == 5 {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c}{}  ", " ".repeat(widths[i] - c.chars().count())));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(w, "{}", style.bold(&line(&header.map(String::from))))?;
+    for (row, r) in rows.iter().zip(results) {
+        let text = line(row);
+        writeln!(w, "{}", if r.disagrees() { style.yellow(&text) } else { text })?;
+        if explain {
+            writeln!(w, "    scores: {}; scope {}", scores(r), r.scope_score)?;
+            if !r.secondary.is_empty() {
+                writeln!(w, "    secondary: {}", r.secondary.join(", "))?;
+            }
+            for e in &r.evidence {
+                writeln!(w, "    {}", evidence(e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn scores(r: &ProjectResult) -> String {
+    r.scores.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+}
+
+/// One evidence line: `+3.00 resources/compute "gpu" matched "GPUs" ×3 (body:12)`.
+pub fn evidence(e: &Evidence) -> String {
+    let owner = label(&e.category, e.subcategory.as_deref());
+    let times = if e.count > 1 { format!(" ×{}", e.count) } else { String::new() };
+    format!("{:+.2} {owner} {} matched \"{}\"{times} ({}:{})", e.weight, e.signal, e.matched, e.field.as_str(), e.line)
+}
+
+/// The evaluation summary, confusion matrix and misses.
+pub fn evaluation(w: &mut dyn Write, e: &Evaluation, style: Style) -> io::Result<()> {
+    writeln!(w, "{} pinned projects; accuracy {} (with subcategory {}); macro-F1 {:.3}", e.evaluated, pct(e.accuracy), pct(e.subcategory_accuracy), e.macro_f1)?;
+    writeln!(w)?;
+    writeln!(w, "{}", style.bold(&format!("{:<16} {:>9} {:>7} {:>6} {:>7}", "LABEL", "PRECISION", "RECALL", "F1", "SUPPORT")))?;
+    for s in &e.per_category {
+        writeln!(w, "{:<16} {:>9.3} {:>7.3} {:>6.3} {:>7}", s.label, s.precision, s.recall, s.f1, s.support)?;
+    }
+    let labels: Vec<&String> = e.per_category.iter().map(|s| &s.label).collect();
+    writeln!(w)?;
+    writeln!(w, "{}", style.bold("confusion (rows pinned, columns predicted)"))?;
+    let mut head = format!("{:<16}", "");
+    for l in &labels {
+        head.push_str(&format!(" {:>14}", l));
+    }
+    writeln!(w, "{}", head.trim_end())?;
+    for row in &labels {
+        let mut line = format!("{row:<16}");
+        for col in &labels {
+            let n = e.confusion.get(*row).and_then(|m| m.get(*col)).copied().unwrap_or(0);
+            line.push_str(&format!(" {n:>14}"));
+        }
+        writeln!(w, "{line}")?;
+    }
+    if !e.misses.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", style.bold("misses"))?;
+        for m in &e.misses {
+            let r = &m.result;
+            let p = r.pinned.as_ref().expect("only pinned notes are evaluated");
+            writeln!(
+                w,
+                "{} ({}): pinned {}, predicted {} ({} confidence)",
+                r.name,
+                r.path,
+                label(&p.category, p.subcategory.as_deref()),
+                label(&r.category, r.subcategory.as_deref()),
+                pct(r.confidence)
+            )?;
+            for ev in r.evidence.iter().take(6) {
+                writeln!(w, "    {}", evidence(ev))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The taxonomy lint.
+pub fn lint(w: &mut dyn Write, l: &Lint, style: Style) -> io::Result<()> {
+    if l.is_clean() {
+        return writeln!(w, "taxonomy is valid; no lint findings");
+    }
+    writeln!(w, "taxonomy is valid")?;
+    let sections = [
+        ("signals that never fire on the corpus", &l.never_fire),
+        ("terms used as signals in several categories", &l.shared_terms),
+        ("categories and subcategories no project reaches", &l.unreached),
+    ];
+    for (title, items) in sections {
+        if items.is_empty() {
+            continue;
+        }
+        writeln!(w, "{} ({}):", style.bold(title), items.len())?;
+        for i in items {
+            writeln!(w, "  {i}")?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_bold_only_with_color() {
+        let s = Snippet { text: "a GPU market".into(), highlights: vec![(2, 5)] };
+        assert_eq!(snippet(&s, Style { color: false }), "a GPU market");
+        assert_eq!(snippet(&s, Style { color: true }), "a \x1b[1mGPU\x1b[0m market");
+    }
+}
