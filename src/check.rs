@@ -40,11 +40,10 @@ pub fn check(notes: &[Note], parse_problems: &[Diagnostic], taxonomy: &Taxonomy)
             let c = c.to_lowercase();
             if c != NONE && taxonomy.category(&c).is_none() {
                 out.push(Diagnostic::new(&n.path, line(n, "category"), 1, format!("unknown category `{c}` (not in the taxonomy)")));
-            } else if let Some(s) = &n.front.subcategory {
-                if c == NONE || taxonomy.subcategory(&c, &s.to_lowercase()).is_none() {
+            } else if let Some(s) = &n.front.subcategory
+                && (c == NONE || taxonomy.subcategory(&c, &s.to_lowercase()).is_none()) {
                     out.push(Diagnostic::new(&n.path, line(n, "subcategory"), 1, format!("unknown subcategory `{s}` for category `{c}`")));
                 }
-            }
         } else if n.front.subcategory.is_some() {
             out.push(Diagnostic::new(&n.path, line(n, "subcategory"), 1, "`subcategory` without `category`"));
         }

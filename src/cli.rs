@@ -36,6 +36,63 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the process arguments (see [`Cli::parse_from_args`]).
+    pub fn parse_args() -> Cli {
+        Cli::parse_from_args(std::env::args_os())
+    }
+
+    /// Parses arguments, letting `search` take query words that start with `-`
+    /// (`aikb search storage -filecoin --limit 3`): such words are moved after `--`.
+    pub fn parse_from_args<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString>,
+    {
+        Cli::parse_from(reorder_search_args(args.into_iter().map(Into::into).collect()))
+    }
+}
+
+/// Long options of `search` (and global ones) that take a value.
+const VALUE_FLAGS: &[&str] = &["--limit", "--kind", "--category", "--tag", "--root", "--index", "--taxonomy", "--color"];
+
+/// Moves `-word` query terms of `aikb search` behind a `--` so clap reads them as
+/// query words, not flags. Flags keep their meaning wherever they stand.
+pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(pos) = args.iter().position(|a| a == "search") else { return args };
+    if args[1..pos].iter().any(|a| a == "--") {
+        return args;
+    }
+    let mut out: Vec<std::ffi::OsString> = args[..=pos].to_vec();
+    let mut words = Vec::new();
+    let mut rest = args[pos + 1..].iter();
+    while let Some(a) = rest.next() {
+        let s = a.to_string_lossy();
+        if s == "--" {
+            words.extend(rest.by_ref().cloned());
+            break;
+        }
+        let is_long = s.starts_with("--") && s.len() > 2;
+        let short_flag = matches!(s.as_ref(), "-n" | "-h" | "-V") || (s.starts_with("-n") && s[2..].chars().all(|c| c.is_ascii_digit()) && s.len() > 2);
+        if is_long || short_flag {
+            out.push(a.clone());
+            let takes_value = (VALUE_FLAGS.contains(&s.as_ref()) && !s.contains('=')) || s == "-n";
+            if takes_value {
+                if let Some(v) = rest.next() {
+                    out.push(v.clone());
+                }
+            }
+        } else {
+            words.push(a.clone());
+        }
+    }
+    if !words.is_empty() {
+        out.push("--".into());
+        out.extend(words);
+    }
+    out
+}
+
 /// Colour choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -87,7 +144,7 @@ pub struct JsonArgs {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The query: words, "exact phrases", +must, -exclude, field:value, prefix*.
-    #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "QUERY")]
+    #[arg(required = true, num_args = 1.., value_name = "QUERY")]
     pub query: Vec<String>,
     /// Maximum number of hits.
     #[arg(short = 'n', long, default_value_t = 10)]
@@ -268,13 +325,20 @@ mod tests {
 
     #[test]
     fn search_takes_hyphenated_and_operator_words() {
-        let cli = Cli::try_parse_from(["aikb", "search", "-storage", "gpu", "--limit", "3"]).unwrap();
-        match cli.command {
-            Command::Search(s) => {
-                assert_eq!(s.query, vec!["-storage", "gpu"]);
-                assert_eq!(s.limit, 3);
+        for argv in [
+            &["aikb", "search", "-storage", "gpu", "--limit", "3"][..],
+            &["aikb", "search", "--limit", "3", "-storage", "gpu"],
+            &["aikb", "search", "-storage", "-n", "3", "gpu", "--json"],
+        ] {
+            let args = reorder_search_args(argv.iter().map(Into::into).collect());
+            let cli = Cli::try_parse_from(args).unwrap();
+            match cli.command {
+                Command::Search(s) => {
+                    assert_eq!(s.query, vec!["-storage", "gpu"], "{argv:?}");
+                    assert_eq!(s.limit, 3);
+                }
+                _ => panic!("not search"),
             }
-            _ => panic!("not search"),
         }
     }
 }

@@ -545,11 +545,10 @@ fn process(
                     let outcome = process_one(kb, file, old, taxonomy_changed, classifier, writer, fields);
                     local.push((i, outcome));
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(p) = progress {
-                        if n % 256 == 0 || n == todo.len() {
+                    if let Some(p) = progress
+                        && (n.is_multiple_of(256) || n == todo.len()) {
                             p(n, todo.len());
                         }
-                    }
                 }
                 let mut r = results.lock().expect("no worker panics while holding the lock");
                 for (i, o) in local {
@@ -593,11 +592,10 @@ fn process_one(
         Err(e) => return skip([0; 16], Diagnostic::new(&file.rel, 0, 0, e.to_string().to_lowercase())),
     };
     let hash = content_hash(&bytes);
-    if let Some(old) = old {
-        if old.hash == hash && !(taxonomy_changed && is_project_path(&file.rel)) {
+    if let Some(old) = old
+        && old.hash == hash && !(taxonomy_changed && is_project_path(&file.rel)) {
             return Outcome::Unchanged(Entry { size, mtime_ns, hash, problem: old.problem.clone() });
         }
-    }
     let note = match corpus::parse_note(&file.rel, &bytes) {
         Ok(n) => n,
         Err(d) => return skip(hash, d),

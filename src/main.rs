@@ -3,10 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = aikb::cli::Cli::parse();
+    let cli = aikb::cli::Cli::parse_args();
     match aikb::app::run(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
         // `aikb search … | head` closes the pipe early: that is success.

@@ -107,7 +107,7 @@ fn is_quote(c: char) -> bool {
 fn classify_token(token: &str) -> Option<Target> {
     if let Some((field, value)) = token.split_once(':') {
         let field_ok = !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
-        let value = value.trim_matches(|c| is_quote(c));
+        let value = value.trim_matches(is_quote);
         if field_ok && !value.trim().is_empty() && !value.starts_with("//") {
             let (value, prefix) = match value.strip_suffix('*') {
                 Some(v) if !v.is_empty() => (v, true),

@@ -164,14 +164,11 @@ impl QueryBuilder<'_> {
             match c.occur {
                 Occur::Should | Occur::Must => {
                     positive_asked = true;
-                    match q {
-                        Some(q) => {
-                            positive_built = true;
-                            parts.push((if c.occur == Occur::Must { TOccur::Must } else { TOccur::Should }, q));
-                        }
-                        // A required word that cannot match (e.g. only stop words) is
-                        // ignored rather than emptying the result.
-                        None => {}
+                    // A word that cannot match (e.g. only stop words) is ignored
+                    // rather than emptying the result.
+                    if let Some(q) = q {
+                        positive_built = true;
+                        parts.push((if c.occur == Occur::Must { TOccur::Must } else { TOccur::Should }, q));
                     }
                 }
                 Occur::MustNot => {

@@ -364,7 +364,7 @@ impl Validator<'_> {
             self.err(wpos, "a signal needs exactly one of `term`, `terms` or `pattern`");
             return None;
         }
-        let (matcher, line) = if let Some(t) = raw.term.or_else(|| None) {
+        let (matcher, line) = if let Some(t) = raw.term.or(None) {
             let p = pos(&t);
             (self.terms(vec![t.value], p), p.0)
         } else if let Some(t) = raw.terms {

@@ -13,16 +13,14 @@ pub fn markdown_to_text(md: &str) -> String {
             Event::SoftBreak => out.push(' '),
             Event::HardBreak | Event::Rule => out.push('\n'),
             Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock)
-            | Event::End(TagEnd::TableRow | TagEnd::TableHead | TagEnd::BlockQuote(_)) => {
-                if !out.ends_with('\n') {
+            | Event::End(TagEnd::TableRow | TagEnd::TableHead | TagEnd::BlockQuote(_))
+                if !out.ends_with('\n') => {
                     out.push('\n');
                 }
-            }
-            Event::End(TagEnd::TableCell) | Event::Start(Tag::Item) => {
-                if !out.is_empty() && !out.ends_with([' ', '\n']) {
+            Event::End(TagEnd::TableCell) | Event::Start(Tag::Item)
+                if !out.is_empty() && !out.ends_with([' ', '\n']) => {
                     out.push(' ');
                 }
-            }
             _ => {}
         }
     }

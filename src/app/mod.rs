@@ -75,11 +75,10 @@ impl Ctx {
             b.finish_and_clear();
         }
         let (idx, stats) = result?;
-        if let Some(why) = &stats.rebuild_reason {
-            if !rebuild {
+        if let Some(why) = &stats.rebuild_reason
+            && !rebuild {
                 eprintln!("aikb: {why}; rebuilt the index ({} notes)", stats.total);
             }
-        }
         if !quiet_warnings && !stats.is_noop() {
             warn_all(&stats.problems);
         }
