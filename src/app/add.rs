@@ -5,7 +5,7 @@
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use super::{Ctx, write_json};
+use super::{Ctx, io_out, write_json};
 use crate::add::{self, MAX_DESCRIPTION_BYTES, NewNote};
 use crate::classify::Classifier;
 use crate::cli::AddArgs;
@@ -26,10 +26,6 @@ struct JsonAdd<'a> {
     dry_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
-}
-
-fn io_out(e: io::Error) -> Error {
-    Error::io("<stdout>", e)
 }
 
 /// Runs `aikb add`.
@@ -84,8 +80,15 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
         let style = ctx.style;
         let out = ctx.out();
         if args.dry_run {
-            writeln!(out, "{}", style.bold(&format!("dry run: would add {}; nothing written", note.path)))
-                .map_err(io_out)?;
+            writeln!(
+                out,
+                "{}",
+                style.bold(&format!(
+                    "dry run: would add {}; nothing written",
+                    note.path
+                ))
+            )
+            .map_err(io_out)?;
             writeln!(out).map_err(io_out)?;
             write!(out, "{text}").map_err(io_out)?;
             writeln!(out).map_err(io_out)?;
@@ -94,8 +97,12 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
         }
         human(out, &result, style).map_err(io_out)?;
         if !args.dry_run {
-            writeln!(out, "{}", style.dim("review the classification, then run `aikb report` to update the report"))
-                .map_err(io_out)?;
+            writeln!(
+                out,
+                "{}",
+                style.dim("review the classification, then run `aikb report` to update the report")
+            )
+            .map_err(io_out)?;
         }
     }
     Ok(Exit::Success)
@@ -116,7 +123,11 @@ fn human(w: &mut dyn Write, r: &ProjectResult, style: Style) -> io::Result<()> {
     if let Some(p) = &r.pinned {
         let pinned = label(&p.category, p.subcategory.as_deref());
         if r.disagrees() {
-            writeln!(w, "pinned:    {}", style.yellow(&format!("{pinned} (differs from the prediction)")))?;
+            writeln!(
+                w,
+                "pinned:    {}",
+                style.yellow(&format!("{pinned} (differs from the prediction)"))
+            )?;
         } else {
             writeln!(w, "pinned:    {pinned}")?;
         }
@@ -130,7 +141,11 @@ fn human(w: &mut dyn Write, r: &ProjectResult, style: Style) -> io::Result<()> {
         }
         if r.evidence.len() > TOP_EVIDENCE {
             let more = r.evidence.len() - TOP_EVIDENCE;
-            writeln!(w, "  {}", style.dim(&format!("… {more} more (aikb classify --explain {})", r.id)))?;
+            writeln!(
+                w,
+                "  {}",
+                style.dim(&format!("… {more} more (aikb classify --explain {})", r.id))
+            )?;
         }
     }
     Ok(())
@@ -140,20 +155,30 @@ fn human(w: &mut dyn Write, r: &ProjectResult, style: Style) -> io::Result<()> {
 /// [`MAX_DESCRIPTION_BYTES`] without reading further, and text that is not UTF-8.
 fn read_description(from: &Path) -> Result<String> {
     let stdin = from.as_os_str() == "-";
-    let shown = if stdin { "<stdin>".to_string() } else { from.display().to_string() };
+    let shown = if stdin {
+        "<stdin>".to_string()
+    } else {
+        from.display().to_string()
+    };
     let reader: Box<dyn Read> = if stdin {
         Box::new(io::stdin().lock())
     } else {
         Box::new(std::fs::File::open(from).map_err(|e| Error::io(from, e))?)
     };
     let mut bytes = Vec::new();
-    reader.take(MAX_DESCRIPTION_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(&shown, e))?;
+    reader
+        .take(MAX_DESCRIPTION_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(&shown, e))?;
     if bytes.len() > MAX_DESCRIPTION_BYTES {
         return Err(Error::Invalid(format!(
             "{shown}: the description is larger than {MAX_DESCRIPTION_BYTES} bytes (1 MiB)"
         )));
     }
     String::from_utf8(bytes).map_err(|e| {
-        Error::Invalid(format!("{shown}: the description is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+        Error::Invalid(format!(
+            "{shown}: the description is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
