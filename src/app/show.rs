@@ -1,9 +1,29 @@
-//! `aikb show` glue.
+//! `aikb show` glue: find the project, build its card, add similar projects from the
+//! (freshly updated) index, print text or JSON.
 
-use super::Ctx;
-use crate::error::{Error, Exit, Result};
+use super::{Ctx, io_out, unknown_project, write_json};
+use crate::classify::Classifier;
+use crate::error::{Exit, Result};
+use crate::show;
 
 /// Runs `aikb show`.
-pub fn run(_ctx: &mut Ctx, _args: crate::cli::ShowArgs) -> Result<Exit> {
-    Err(Error::Invalid("`aikb show` is not available yet".into()))
+pub fn run(ctx: &mut Ctx, args: crate::cli::ShowArgs) -> Result<Exit> {
+    let tax = ctx.taxonomy()?;
+    let notes = ctx.notes()?;
+    let Some(note) = crate::project::find(&notes, &args.name) else {
+        // Not an error: the answer is "nothing", like a search without hits.
+        eprintln!("aikb: {}", unknown_project(&notes, &args.name));
+        return Ok(Exit::NotFound);
+    };
+    let classifier = Classifier::new(&tax);
+    let mut card = show::card(note, &notes, &classifier);
+    let (idx, _) = ctx.fresh_index(&tax, false, true)?;
+    card.similar = show::similar(&idx, &note.id, show::SIMILAR)?;
+    if args.json {
+        write_json(ctx.out(), &card).map_err(io_out)?;
+    } else {
+        let style = ctx.style;
+        show::render(ctx.out(), &card, style).map_err(io_out)?;
+    }
+    Ok(Exit::Success)
 }

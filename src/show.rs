@@ -1,0 +1,382 @@
+//! The protocol card of `aikb show`: a project note's front matter, its predicted and
+//! pinned labels with evidence, the article notes that mention it, and the most
+//! similar projects from the index (tantivy's more-like-this query).
+//!
+//! The card is plain data ([`Card`]); [`render`] writes its text form and the binary
+//! prints `serde_json` of it for `--json`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{ReloadPolicy, TantivyDocument, Term};
+
+use crate::classify::Classifier;
+use crate::corpus::{Kind, Note};
+use crate::error::{Error, Result};
+use crate::index::KbIndex;
+use crate::mention::Mention;
+use crate::project::{Pinned, ProjectResult};
+use crate::render::Style;
+
+/// How many similar projects a card lists.
+pub const SIMILAR: usize = 5;
+/// How many evidence lines the text card shows.
+const EVIDENCE_LINES: usize = 6;
+
+/// One protocol's card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    /// Project name.
+    pub name: String,
+    /// Note id.
+    pub id: String,
+    /// Path relative to the root.
+    pub path: String,
+    /// Ticker.
+    pub ticker: Option<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Ids of the notes it draws on.
+    pub sources: Vec<String>,
+    /// Every other front-matter key, flattened to text.
+    pub front_matter: BTreeMap<String, String>,
+    /// The analyst's pinned label.
+    pub pinned: Option<Pinned>,
+    /// The classifier's result, in the `classify --json` shape.
+    pub classification: ProjectResult,
+    /// Article notes that mention the project.
+    pub mentions: Vec<Mention>,
+    /// The most similar projects, best first.
+    pub similar: Vec<Similar>,
+}
+
+/// A project similar to the one shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Similar {
+    /// Note id.
+    pub id: String,
+    /// Project name.
+    pub name: String,
+    /// Ticker.
+    pub ticker: Option<String>,
+    /// Effective category from the index.
+    pub category: Option<String>,
+    /// More-like-this score (higher is more similar), rounded to 3 decimals.
+    pub score: f64,
+}
+
+/// Builds the card of `note` (a project note); `notes` supplies the articles that
+/// may mention it. `similar` is left empty: see [`similar`].
+pub fn card(note: &Note, notes: &[Note], classifier: &Classifier<'_>) -> Card {
+    let classification = ProjectResult::new(note, classifier);
+    Card {
+        name: note.title(),
+        id: note.id.clone(),
+        path: note.path.clone(),
+        ticker: note.front.ticker.clone(),
+        website: note.front.website.clone(),
+        aliases: note.front.aliases.clone(),
+        tags: note.front.tags.clone(),
+        sources: note.front.sources.clone(),
+        front_matter: note.front.extra.clone(),
+        pinned: classification.pinned.clone(),
+        classification,
+        mentions: crate::mention::mentions_of(note, notes),
+        similar: Vec::new(),
+    }
+}
+
+/// The `limit` project notes most similar to note `id` in an up-to-date index, by
+/// tantivy's more-like-this query over every indexed field of the note (so name,
+/// tags, body and category all count). The note itself is excluded.
+pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
+    let reader = idx
+        .index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| Error::index(&idx.dir, e))?;
+    let searcher = reader.searcher();
+    let Some(addr) = crate::search::doc_by_id(idx, &searcher, id) else {
+        return Ok(Vec::new());
+    };
+    let f = idx.fields;
+    // The corpus is small: a term seen once in one other note is already a signal.
+    // Every term is kept (no top-25 cut), so ties never make the query depend on
+    // hash order.
+    let mlt = MoreLikeThisQuery::builder()
+        .with_min_doc_frequency(1)
+        .with_min_term_frequency(1)
+        .with_max_query_terms(100_000)
+        .with_min_word_length(2)
+        .with_document(addr);
+    let kind: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+        Box::new(TermQuery::new(
+            Term::from_field_text(f.kind, Kind::Project.as_str()),
+            IndexRecordOption::Basic,
+        )),
+        0.0,
+    ));
+    let itself: Box<dyn Query> = Box::new(TermQuery::new(
+        Term::from_field_text(f.id, id),
+        IndexRecordOption::Basic,
+    ));
+    let query = BooleanQuery::new(vec![
+        (Occur::Must, Box::new(mlt) as Box<dyn Query>),
+        (Occur::Must, kind),
+        (Occur::MustNot, itself),
+    ]);
+    // Fetch a few extra so ties at the cut can be broken by id.
+    let top = searcher
+        .search(&query, &TopDocs::with_limit(limit + 5).order_by_score())
+        .map_err(|e| Error::index(&idx.dir, e))?;
+    let mut out = Vec::with_capacity(top.len());
+    for (score, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        out.push(Similar {
+            id: text(f.id).unwrap_or_default(),
+            name: text(f.title).unwrap_or_default(),
+            ticker: text(f.ticker),
+            category: text(f.category),
+            score: (f64::from(score) * 1000.0).round() / 1000.0,
+        });
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Writes the text form of a card.
+pub fn render(w: &mut dyn Write, c: &Card, style: Style) -> io::Result<()> {
+    let head = match &c.ticker {
+        Some(t) => format!("{} ({t})", c.name),
+        None => c.name.clone(),
+    };
+    writeln!(w, "{}", style.bold(&head))?;
+    writeln!(w, "{}", style.dim(&c.path))?;
+    let field = |w: &mut dyn Write, key: &str, value: &str| -> io::Result<()> {
+        if value.is_empty() {
+            Ok(())
+        } else {
+            writeln!(w, "  {:<10} {value}", format!("{key}:"))
+        }
+    };
+    field(w, "website", c.website.as_deref().unwrap_or(""))?;
+    field(w, "aliases", &c.aliases.join(", "))?;
+    field(w, "tags", &c.tags.join(", "))?;
+    field(w, "sources", &c.sources.join(", "))?;
+    for (k, v) in &c.front_matter {
+        field(w, k, v)?;
+    }
+
+    let r = &c.classification;
+    writeln!(w)?;
+    let predicted = label(&r.category, r.subcategory.as_deref());
+    let conf = format!("{:.0}% confidence", r.confidence * 100.0);
+    match &c.pinned {
+        Some(p) => {
+            let pinned = label(&p.category, p.subcategory.as_deref());
+            writeln!(w, "{} {}", style.bold("pinned:   "), style.cyan(&pinned))?;
+            let verdict = if r.disagrees() {
+                style.yellow("disagrees with the pinned label")
+            } else {
+                "agrees".to_string()
+            };
+            writeln!(
+                w,
+                "{} {} ({conf}; {verdict})",
+                style.bold("predicted:"),
+                style.cyan(&predicted)
+            )?;
+        }
+        None => writeln!(
+            w,
+            "{} {} ({conf}; not pinned)",
+            style.bold("predicted:"),
+            style.cyan(&predicted)
+        )?,
+    }
+    if !r.secondary.is_empty() {
+        writeln!(w, "  also spans: {}", r.secondary.join(", "))?;
+    }
+    let scores: Vec<String> = r
+        .scores
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.2}"))
+        .collect();
+    writeln!(
+        w,
+        "  scores: {}; AI scope {:.2}",
+        scores.join(", "),
+        r.scope_score
+    )?;
+    if r.evidence.is_empty() {
+        writeln!(w, "  no evidence: no taxonomy signal fired")?;
+    }
+    for e in r.evidence.iter().take(EVIDENCE_LINES) {
+        writeln!(w, "  {}", crate::render::evidence(e))?;
+    }
+    if r.evidence.len() > EVIDENCE_LINES {
+        writeln!(
+            w,
+            "  {}",
+            style.dim(&format!(
+                "… {} more (aikb classify --explain)",
+                r.evidence.len() - EVIDENCE_LINES
+            ))
+        )?;
+    }
+
+    writeln!(w)?;
+    let n = c.mentions.len();
+    writeln!(
+        w,
+        "{}",
+        style.bold(&format!(
+            "mentioned in {n} article{}",
+            if n == 1 { "" } else { "s" }
+        ))
+    )?;
+    for m in &c.mentions {
+        writeln!(w, "  {} {}", m.title, style.dim(&format!("({})", m.id)))?;
+        writeln!(w, "    {}", m.snippet)?;
+    }
+
+    writeln!(w)?;
+    writeln!(w, "{}", style.bold("similar projects"))?;
+    if c.similar.is_empty() {
+        writeln!(w, "  none found")?;
+    }
+    for (i, s) in c.similar.iter().enumerate() {
+        let name = match &s.ticker {
+            Some(t) => format!("{} ({t})", s.name),
+            None => s.name.clone(),
+        };
+        let cat = s.category.as_deref().unwrap_or("-");
+        writeln!(
+            w,
+            "  {}. {name}  {}  {}",
+            i + 1,
+            style.cyan(cat),
+            style.dim(&format!("{:.2}", s.score))
+        )?;
+    }
+    Ok(())
+}
+
+fn label(cat: &str, sub: Option<&str>) -> String {
+    match sub {
+        Some(s) => format!("{cat}/{s}"),
+        None => cat.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{UpdateOptions, update};
+    use crate::kb::Kb;
+    use crate::taxonomy::Taxonomy;
+
+    const NOTES: &[(&str, &str)] = &[
+        (
+            "corpus/projects/render.md",
+            "---\nname: Render\nticker: RNDR\ntags: [gpu]\npublisher: x\ncategory: resources\nsubcategory: compute\n---\nA decentralized GPU marketplace for rendering and AI inference jobs.",
+        ),
+        (
+            "corpus/projects/akash.md",
+            "---\nname: Akash\nticker: AKT\n---\nA decentralized GPU marketplace: leases of GPU compute for AI training.",
+        ),
+        (
+            "corpus/projects/filecoin.md",
+            "---\nname: Filecoin\nticker: FIL\n---\nDecentralized storage network for AI datasets, paid in FIL.",
+        ),
+        (
+            "corpus/projects/tether.md",
+            "---\nname: Tether\nticker: USDT\n---\nA dollar stablecoin on many chains.",
+        ),
+        (
+            "corpus/articles/a.md",
+            "---\ntitle: GPU markets\n---\nRender and Akash sell GPU time; a decentralized GPU marketplace. We render frames.",
+        ),
+    ];
+
+    fn kb() -> (tempfile::TempDir, Kb, Vec<Note>) {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::kb::init(tmp.path()).unwrap();
+        for (p, t) in NOTES {
+            std::fs::write(tmp.path().join(p), t).unwrap();
+        }
+        let kb = Kb::new(tmp.path().to_path_buf(), None, None);
+        let (notes, problems) = crate::corpus::load_all(&kb.root).unwrap();
+        assert!(problems.is_empty());
+        (tmp, kb, notes)
+    }
+
+    #[test]
+    fn card_has_front_matter_labels_and_mentions() {
+        let (_t, kb, notes) = kb();
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        let c = Classifier::new(&tax);
+        let note = crate::project::find(&notes, "rndr").unwrap();
+        let card = card(note, &notes, &c);
+        assert_eq!(card.name, "Render");
+        assert_eq!(card.front_matter["publisher"], "x");
+        assert_eq!(card.pinned.as_ref().unwrap().category, "resources");
+        assert_eq!(card.mentions.len(), 1);
+        assert!(
+            card.mentions[0].snippet.starts_with("Render and Akash"),
+            "{}",
+            card.mentions[0].snippet
+        );
+        let mut out = Vec::new();
+        render(&mut out, &card, Style::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("Render (RNDR)\ncorpus/projects/render.md\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("publisher:") && text.contains("mentioned in 1 article"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn similar_projects_exclude_itself_and_articles() {
+        let (_t, kb, _) = kb();
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        let (idx, _) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        let s = similar(&idx, "projects/render", SIMILAR).unwrap();
+        let ids: Vec<&str> = s.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids.first(), Some(&"projects/akash"), "{s:?}");
+        assert!(
+            !ids.contains(&"projects/render") && !ids.contains(&"articles/a"),
+            "{ids:?}"
+        );
+        assert!(s.windows(2).all(|w| w[0].score >= w[1].score));
+        assert_eq!(
+            s,
+            similar(&idx, "projects/render", SIMILAR).unwrap(),
+            "deterministic"
+        );
+        assert!(
+            similar(&idx, "projects/missing", SIMILAR)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
