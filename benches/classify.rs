@@ -1,1 +1,63 @@
-fn main() {}
+//! Classification throughput on generated text, in bytes per second (one core).
+//!
+//! The text mixes the shipped corpus's vocabulary with filler so that signals fire at
+//! a realistic rate; run with `cargo bench --bench classify`.
+
+use std::hint::black_box;
+
+use aikb::classify::Classifier;
+use aikb::taxonomy::Taxonomy;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+/// Deterministic pseudo-random text of about `bytes` bytes drawn from the corpus.
+fn generated_text(bytes: usize) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (notes, _) = aikb::corpus::load_all(root).expect("shipped corpus");
+    let vocab: Vec<String> = notes
+        .iter()
+        .flat_map(|n| {
+            n.body
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut out = String::with_capacity(bytes + 64);
+    let mut words_in_line = 0;
+    while out.len() < bytes {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.push_str(&vocab[(state % vocab.len() as u64) as usize]);
+        words_in_line += 1;
+        if words_in_line == 14 {
+            out.push('\n');
+            words_in_line = 0;
+        } else {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let taxonomy = Taxonomy::load(&root.join("taxonomy.yaml")).expect("valid taxonomy");
+    let classifier = Classifier::new(&taxonomy);
+    let mut group = c.benchmark_group("classify");
+    for (name, size) in [("note-1KiB", 1 << 10), ("text-1MiB", 1 << 20)] {
+        let text = generated_text(size);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| classifier.classify_text(black_box(&text)))
+        });
+    }
+    group.finish();
+    c.bench_function("compile-taxonomy", |b| {
+        b.iter(|| Classifier::new(black_box(&taxonomy)))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -9,7 +9,11 @@ use crate::error::Diagnostic;
 use crate::taxonomy::{NONE, Taxonomy};
 
 /// Finds every cross-note problem. `parse_problems` are the notes that did not parse.
-pub fn check(notes: &[Note], parse_problems: &[Diagnostic], taxonomy: &Taxonomy) -> Vec<Diagnostic> {
+pub fn check(
+    notes: &[Note],
+    parse_problems: &[Diagnostic],
+    taxonomy: &Taxonomy,
+) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = parse_problems.to_vec();
     let line = |n: &Note, key: &str| n.front.key_lines.get(key).copied().unwrap_or(1);
     let mut seen: BTreeMap<String, (String, &str)> = BTreeMap::new();
@@ -39,20 +43,41 @@ pub fn check(notes: &[Note], parse_problems: &[Diagnostic], taxonomy: &Taxonomy)
         if let Some(c) = &n.front.category {
             let c = c.to_lowercase();
             if c != NONE && taxonomy.category(&c).is_none() {
-                out.push(Diagnostic::new(&n.path, line(n, "category"), 1, format!("unknown category `{c}` (not in the taxonomy)")));
+                out.push(Diagnostic::new(
+                    &n.path,
+                    line(n, "category"),
+                    1,
+                    format!("unknown category `{c}` (not in the taxonomy)"),
+                ));
             } else if let Some(s) = &n.front.subcategory
-                && (c == NONE || taxonomy.subcategory(&c, &s.to_lowercase()).is_none()) {
-                    out.push(Diagnostic::new(&n.path, line(n, "subcategory"), 1, format!("unknown subcategory `{s}` for category `{c}`")));
-                }
+                && (c == NONE || taxonomy.subcategory(&c, &s.to_lowercase()).is_none())
+            {
+                out.push(Diagnostic::new(
+                    &n.path,
+                    line(n, "subcategory"),
+                    1,
+                    format!("unknown subcategory `{s}` for category `{c}`"),
+                ));
+            }
         } else if n.front.subcategory.is_some() {
-            out.push(Diagnostic::new(&n.path, line(n, "subcategory"), 1, "`subcategory` without `category`"));
+            out.push(Diagnostic::new(
+                &n.path,
+                line(n, "subcategory"),
+                1,
+                "`subcategory` without `category`",
+            ));
         }
     }
     let ids: std::collections::HashSet<&str> = notes.iter().map(|n| n.id.as_str()).collect();
     for n in notes {
         for s in &n.front.sources {
             if !ids.contains(s.trim_end_matches(".md")) {
-                out.push(Diagnostic::new(&n.path, line(n, "sources"), 1, format!("unknown source `{s}`: no note has that id")));
+                out.push(Diagnostic::new(
+                    &n.path,
+                    line(n, "sources"),
+                    1,
+                    format!("unknown source `{s}`: no note has that id"),
+                ));
             }
         }
     }
@@ -68,15 +93,46 @@ mod tests {
     fn finds_duplicates_unknown_sources_and_labels() {
         let tax = Taxonomy::default_taxonomy();
         let notes = vec![
-            crate::corpus::parse_note("corpus/projects/a.md", b"---\nname: Alpha\nticker: ALP\nsources: [articles/x]\n---\n").unwrap(),
-            crate::corpus::parse_note("corpus/projects/b.md", b"---\nname: Beta\nticker: alp\naliases: [alpha]\ncategory: nope\n---\n").unwrap(),
-            crate::corpus::parse_note("corpus/articles/x.md", b"---\ntitle: X\nsources: [articles/missing]\n---\n").unwrap(),
+            crate::corpus::parse_note(
+                "corpus/projects/a.md",
+                b"---\nname: Alpha\nticker: ALP\nsources: [articles/x]\n---\n",
+            )
+            .unwrap(),
+            crate::corpus::parse_note(
+                "corpus/projects/b.md",
+                b"---\nname: Beta\nticker: alp\naliases: [alpha]\ncategory: nope\n---\n",
+            )
+            .unwrap(),
+            crate::corpus::parse_note(
+                "corpus/articles/x.md",
+                b"---\ntitle: X\nsources: [articles/missing]\n---\n",
+            )
+            .unwrap(),
         ];
-        let d: Vec<String> = check(&notes, &[], &tax).iter().map(|d| d.to_string()).collect();
-        assert!(d.iter().any(|m| m.starts_with("corpus/projects/b.md:3:1: ticker `alp` is already used")), "{d:?}");
-        assert!(d.iter().any(|m| m.contains("aliases `alpha` is already used as the name of corpus/projects/a.md")), "{d:?}");
-        assert!(d.iter().any(|m| m.contains("unknown category `nope`")), "{d:?}");
-        assert!(d.iter().any(|m| m.starts_with("corpus/articles/x.md:3:1: unknown source `articles/missing`")), "{d:?}");
+        let d: Vec<String> = check(&notes, &[], &tax)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            d.iter()
+                .any(|m| m.starts_with("corpus/projects/b.md:3:1: ticker `alp` is already used")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter().any(|m| m
+                .contains("aliases `alpha` is already used as the name of corpus/projects/a.md")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter().any(|m| m.contains("unknown category `nope`")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|m| m
+                    .starts_with("corpus/articles/x.md:3:1: unknown source `articles/missing`")),
+            "{d:?}"
+        );
         assert_eq!(d.len(), 4, "{d:?}");
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use crate::corpus::Note;
@@ -31,22 +31,38 @@ pub fn segments(note: &Note) -> Vec<Segment<'_>> {
     let line_of = |k: &str| note.front.key_lines.get(k).copied().unwrap_or(1);
     let mut out = Vec::new();
     if let Some(name) = &note.front.name {
-        out.push(Segment { field: Field::Name, text: name, line: line_of("name") });
+        out.push(Segment {
+            field: Field::Name,
+            text: name,
+            line: line_of("name"),
+        });
     }
     for alias in &note.front.aliases {
-        out.push(Segment { field: Field::Name, text: alias, line: line_of("aliases") });
+        out.push(Segment {
+            field: Field::Name,
+            text: alias,
+            line: line_of("aliases"),
+        });
     }
     for tag in &note.front.tags {
-        out.push(Segment { field: Field::Tags, text: tag, line: line_of("tags") });
+        out.push(Segment {
+            field: Field::Tags,
+            text: tag,
+            line: line_of("tags"),
+        });
     }
-    out.push(Segment { field: Field::Body, text: &note.body, line: note.body_line });
+    out.push(Segment {
+        field: Field::Body,
+        text: &note.body,
+        line: note.body_line,
+    });
     out
 }
 
 /// One signal that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
-    /// The signal as written in the taxonomy (a term, or `/pattern/`).
+    /// The signal as written in the taxonomy: the term(s) that fired, or `/pattern/`.
     pub signal: String,
     /// The category the signal speaks for, or `scope` for the AI-relatedness gate.
     pub category: String,
@@ -62,6 +78,9 @@ pub struct Evidence {
     pub line: usize,
     /// How many times it matched.
     pub count: usize,
+    /// Index of the signal in [`Classifier::signal_labels`].
+    #[serde(skip)]
+    pub signal_id: usize,
 }
 
 /// The classifier's answer for one text.
@@ -108,6 +127,8 @@ struct SignalInfo {
 
 #[derive(Debug)]
 struct Term {
+    /// The term as written in the taxonomy.
+    text: String,
     /// Normalised words.
     words: Vec<String>,
     signal: usize,
@@ -121,7 +142,6 @@ pub struct Classifier<'t> {
     /// For each automaton pattern: the terms whose first word starts with it.
     by_prefix: Vec<Vec<usize>>,
     terms: Vec<Term>,
-    regex_set: RegexSet,
     regexes: Vec<(Regex, usize)>,
     stemmer: rust_stemmers::Stemmer,
 }
@@ -149,14 +169,24 @@ impl<'t> Classifier<'t> {
                 Matcher::Terms(t) => t.join(" | "),
                 Matcher::Pattern { regex, .. } => format!("/{regex}/"),
             };
-            signals.push(SignalInfo { owner, label, weight: s.weight, fields: s.fields.clone() });
+            signals.push(SignalInfo {
+                owner,
+                label,
+                weight: s.weight,
+                fields: s.fields.clone(),
+            });
             match &s.matcher {
                 Matcher::Terms(list) => {
                     for t in list {
-                        let words: Vec<String> = t.split(' ').map(|w| normalize_word(w, &stemmer)).collect();
+                        let words: Vec<String> =
+                            t.split(' ').map(|w| normalize_word(w, &stemmer)).collect();
                         let prefix = match_prefix(t.split(' ').next().unwrap_or(""), &words[0]);
                         let ti = terms.len();
-                        terms.push(Term { words, signal: idx });
+                        terms.push(Term {
+                            text: t.clone(),
+                            words,
+                            signal: idx,
+                        });
                         match prefixes.iter().position(|p| *p == prefix) {
                             Some(p) => by_prefix[p].push(ti),
                             None => {
@@ -166,7 +196,10 @@ impl<'t> Classifier<'t> {
                         }
                     }
                 }
-                Matcher::Pattern { regex, case_sensitive } => patterns.push((regex.clone(), *case_sensitive, idx)),
+                Matcher::Pattern {
+                    regex,
+                    case_sensitive,
+                } => patterns.push((regex.clone(), *case_sensitive, idx)),
             }
         }
         let automaton = (!prefixes.is_empty()).then(|| {
@@ -176,12 +209,29 @@ impl<'t> Classifier<'t> {
                 .build(&prefixes)
                 .expect("term prefixes are short literals")
         });
-        let build = |p: &str, cs: bool| RegexBuilder::new(p).case_insensitive(!cs).build().expect("validated");
-        let regexes: Vec<(Regex, usize)> = patterns.iter().map(|(p, cs, i)| (build(p, *cs), *i)).collect();
-        let regex_set = RegexSetBuilder::new(patterns.iter().map(|(p, cs, _)| if *cs { p.clone() } else { format!("(?i:{p})") }))
-            .build()
-            .expect("validated");
-        Classifier { taxonomy, signals, automaton, by_prefix, terms, regex_set, regexes, stemmer }
+        let patterns: Vec<(String, bool, usize)> = patterns
+            .into_iter()
+            .map(|(p, cs, i)| (ascii_word_boundaries(&p), cs, i))
+            .collect();
+        let build = |p: &str, cs: bool| {
+            RegexBuilder::new(p)
+                .case_insensitive(!cs)
+                .build()
+                .expect("validated")
+        };
+        let regexes: Vec<(Regex, usize)> = patterns
+            .iter()
+            .map(|(p, cs, i)| (build(p, *cs), *i))
+            .collect();
+        Classifier {
+            taxonomy,
+            signals,
+            automaton,
+            by_prefix,
+            terms,
+            regexes,
+            stemmer,
+        }
     }
 
     /// The taxonomy this classifier was built from.
@@ -196,20 +246,25 @@ impl<'t> Classifier<'t> {
 
     /// Classifies raw text as a body.
     pub fn classify_text(&self, text: &str) -> Classification {
-        self.classify(&[Segment { field: Field::Body, text, line: 1 }])
+        self.classify(&[Segment {
+            field: Field::Body,
+            text,
+            line: 1,
+        }])
     }
 
     /// Classifies a set of segments.
     pub fn classify(&self, segments: &[Segment<'_>]) -> Classification {
         let mut hits: Vec<Hit> = Vec::new();
         for seg in segments {
-            self.match_terms(seg, &mut hits);
-            self.match_patterns(seg, &mut hits);
+            let lines = Lines::new(seg);
+            self.match_terms(seg, &lines, &mut hits);
+            self.match_patterns(seg, &lines, &mut hits);
         }
         self.score(hits)
     }
 
-    fn match_terms(&self, seg: &Segment<'_>, hits: &mut Vec<Hit>) {
+    fn match_terms(&self, seg: &Segment<'_>, lines: &Lines, hits: &mut Vec<Hit>) {
         let Some(ac) = &self.automaton else { return };
         let text = seg.text;
         let bytes = text.as_bytes();
@@ -232,15 +287,28 @@ impl<'t> Classifier<'t> {
                     continue;
                 }
                 if let Some(end) = self.term_matches(text, start, &term.words, &mut cache) {
-                    let line = seg.line + text[..start].bytes().filter(|&b| b == b'\n').count();
-                    hits.push(Hit { signal: term.signal, matched: text[start..end].to_string(), field: seg.field, line, start });
+                    let line = lines.at(start);
+                    hits.push(Hit {
+                        signal: term.signal,
+                        term: Some(ti),
+                        matched: text[start..end].to_string(),
+                        field: seg.field,
+                        line,
+                        start,
+                    });
                 }
             }
         }
     }
 
     /// If the words of `term` occur at `start`, returns the end offset of the match.
-    fn term_matches(&self, text: &str, start: usize, term: &[String], cache: &mut Vec<(usize, String)>) -> Option<usize> {
+    fn term_matches(
+        &self,
+        text: &str,
+        start: usize,
+        term: &[String],
+        cache: &mut Vec<(usize, String)>,
+    ) -> Option<usize> {
         let mut pos = start;
         for (i, want) in term.iter().enumerate() {
             if i > 0 {
@@ -265,12 +333,13 @@ impl<'t> Classifier<'t> {
         Some(pos)
     }
 
-    fn match_patterns(&self, seg: &Segment<'_>, hits: &mut Vec<Hit>) {
+    fn match_patterns(&self, seg: &Segment<'_>, lines: &Lines, hits: &mut Vec<Hit>) {
         if self.regexes.is_empty() {
             return;
         }
-        for i in self.regex_set.matches(seg.text).iter() {
-            let (re, signal) = &self.regexes[i];
+        // Each pattern runs on its own: a set of all of them compiles into one automaton
+        // too large for the lazy DFA's cache, which then falls back to a slow NFA.
+        for (re, signal) in &self.regexes {
             let sig = &self.signals[*signal];
             if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
                 continue;
@@ -279,8 +348,15 @@ impl<'t> Classifier<'t> {
                 if m.is_empty() {
                     continue;
                 }
-                let line = seg.line + seg.text[..m.start()].bytes().filter(|&b| b == b'\n').count();
-                hits.push(Hit { signal: *signal, matched: m.as_str().to_string(), field: seg.field, line, start: m.start() });
+                let line = lines.at(m.start());
+                hits.push(Hit {
+                    signal: *signal,
+                    term: None,
+                    matched: m.as_str().to_string(),
+                    field: seg.field,
+                    line,
+                    start: m.start(),
+                });
             }
         }
     }
@@ -292,7 +368,12 @@ impl<'t> Classifier<'t> {
         let mut scope_score = 0.0;
         let ncat = self.taxonomy.categories.len();
         let mut cat_scores = vec![0.0f64; ncat];
-        let mut sub_scores: Vec<Vec<f64>> = self.taxonomy.categories.iter().map(|c| vec![0.0; c.subcategories.len()]).collect();
+        let mut sub_scores: Vec<Vec<f64>> = self
+            .taxonomy
+            .categories
+            .iter()
+            .map(|c| vec![0.0; c.subcategories.len()])
+            .collect();
         let mut i = 0;
         while i < hits.len() {
             let sig_idx = hits[i].signal;
@@ -324,8 +405,18 @@ impl<'t> Classifier<'t> {
                 }
             };
             let first = &hits[i];
+            // Name the term that fired rather than the whole group it belongs to.
+            let mut fired: Vec<&str> = Vec::new();
+            for h in &hits[i..j] {
+                let t = h
+                    .term
+                    .map_or(sig.label.as_str(), |t| self.terms[t].text.as_str());
+                if !fired.contains(&t) {
+                    fired.push(t);
+                }
+            }
             evidence.push(Evidence {
-                signal: sig.label.clone(),
+                signal: fired.join(" | "),
                 category,
                 subcategory,
                 weight: round3(contribution),
@@ -333,6 +424,7 @@ impl<'t> Classifier<'t> {
                 field: first.field,
                 line: first.line,
                 count: j - i,
+                signal_id: sig_idx,
             });
             i = j;
         }
@@ -340,14 +432,23 @@ impl<'t> Classifier<'t> {
             cat_scores[ci] += subs.iter().sum::<f64>();
         }
         evidence.sort_by(|a, b| {
-            b.weight.abs().total_cmp(&a.weight.abs()).then_with(|| a.signal.cmp(&b.signal))
+            b.weight
+                .abs()
+                .total_cmp(&a.weight.abs())
+                .then_with(|| a.signal.cmp(&b.signal))
         });
 
         let mut order: Vec<usize> = (0..ncat).collect();
         order.sort_by(|&a, &b| cat_scores[b].total_cmp(&cat_scores[a]).then(a.cmp(&b)));
         let best = order.first().map_or(0.0, |&c| cat_scores[c]);
         let second = order.get(1).map_or(0.0, |&c| cat_scores[c].max(0.0));
-        let scores = self.taxonomy.categories.iter().zip(&cat_scores).map(|(c, s)| (c.id.clone(), round3(*s))).collect();
+        let scores = self
+            .taxonomy
+            .categories
+            .iter()
+            .zip(&cat_scores)
+            .map(|(c, s)| (c.id.clone(), round3(*s)))
+            .collect();
 
         let in_scope = scope_score >= t.scope;
         if !in_scope || best < t.min_score || best <= 0.0 {
@@ -397,19 +498,55 @@ impl<'t> Classifier<'t> {
             .iter()
             .map(|s| match s.owner {
                 Owner::Scope => (s.label.clone(), "scope".to_string(), None),
-                Owner::Category(ci) => (s.label.clone(), self.taxonomy.categories[ci].id.clone(), None),
+                Owner::Category(ci) => (
+                    s.label.clone(),
+                    self.taxonomy.categories[ci].id.clone(),
+                    None,
+                ),
                 Owner::Sub(ci, si) => {
                     let c = &self.taxonomy.categories[ci];
-                    (s.label.clone(), c.id.clone(), Some(c.subcategories[si].id.clone()))
+                    (
+                        s.label.clone(),
+                        c.id.clone(),
+                        Some(c.subcategories[si].id.clone()),
+                    )
                 }
             })
             .collect()
     }
 }
 
+/// Maps byte offsets of a segment to file lines.
+struct Lines {
+    first: usize,
+    newlines: Vec<usize>,
+}
+
+impl Lines {
+    fn new(seg: &Segment<'_>) -> Lines {
+        let newlines = seg
+            .text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Lines {
+            first: seg.line,
+            newlines,
+        }
+    }
+
+    fn at(&self, offset: usize) -> usize {
+        self.first + self.newlines.partition_point(|&n| n < offset)
+    }
+}
+
 #[derive(Debug)]
 struct Hit {
     signal: usize,
+    /// The term of a term group that matched (patterns have none).
+    term: Option<usize>,
     matched: String,
     field: Field,
     line: usize,
@@ -426,11 +563,39 @@ fn field_rank(f: Field) -> u8 {
 
 /// n mentions (boost-weighted) count n(k+1)/(n+k): 1 for one, at most k+1.
 fn saturate(n: f64, k: f64) -> f64 {
-    if k <= 0.0 { n.min(1.0) } else { n * (k + 1.0) / (n + k) }
+    if k <= 0.0 {
+        n.min(1.0)
+    } else {
+        n * (k + 1.0) / (n + k)
+    }
 }
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// Rewrites `\b` and `\B` as ASCII word boundaries. Unicode word boundaries force the
+/// regex crate off its DFAs onto a backtracking-free but slow NFA on any non-ASCII
+/// text (hundreds of times slower); ASCII boundaries keep matching at DFA speed.
+fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some('B') => out.push_str("(?-u:\\B)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// The automaton literal for a term's first word: the longest common prefix of the
@@ -438,7 +603,12 @@ fn round3(x: f64) -> f64 {
 /// normalises to the same stem starts with it.
 fn match_prefix(word: &str, normalized: &str) -> String {
     let lower = word.to_lowercase();
-    let common: String = lower.chars().zip(normalized.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect();
+    let common: String = lower
+        .chars()
+        .zip(normalized.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
     if common.is_empty() { lower } else { common }
 }
 
@@ -449,8 +619,16 @@ fn prev_is_word(_bytes: &[u8], start: usize, text: &str) -> bool {
 /// The word starting at `pos`.
 fn word_at(text: &str, pos: usize) -> Option<Word> {
     let rest = &text[pos..];
-    let len: usize = rest.chars().take_while(|c| is_word_char(*c)).map(char::len_utf8).sum();
-    (len > 0).then_some(Word { start: pos, end: pos + len, line: 0 })
+    let len: usize = rest
+        .chars()
+        .take_while(|c| is_word_char(*c))
+        .map(char::len_utf8)
+        .sum();
+    (len > 0).then_some(Word {
+        start: pos,
+        end: pos + len,
+        line: 0,
+    })
 }
 
 /// Skips what may join the words of a phrase: spaces, one line break, hyphens,
@@ -466,7 +644,8 @@ fn skip_joiner(text: &str, pos: usize) -> Option<usize> {
                     return None;
                 }
             }
-            ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\u{2010}' | '\u{2011}' | '\u{2013}' => {}
+            ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\u{2010}' | '\u{2011}'
+            | '\u{2013}' => {}
             c if is_word_char(c) => break,
             _ => return None,
         }
@@ -530,17 +709,30 @@ categories:
     fn plurals_stems_and_phrases_fire() {
         let t = tax();
         let c = Classifier::new(&t);
-        let r = c.classify_text("An AI network.\nA GPU-marketplace where GPUs and gpus are rented.");
+        let r =
+            c.classify_text("An AI network.\nA GPU-marketplace where GPUs and gpus are rented.");
         assert_eq!(r.category, "resources");
         assert_eq!(r.subcategory.as_deref(), Some("compute"));
         let gpu = r.evidence.iter().find(|e| e.signal == "gpu").unwrap();
         assert_eq!(gpu.count, 3);
         assert_eq!(gpu.line, 2);
-        assert!(r.evidence.iter().any(|e| e.signal == "gpu marketplace" && e.matched == "GPU-marketplace"));
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.signal == "gpu marketplace" && e.matched == "GPU-marketplace")
+        );
         let r = c.classify_text("AI outputs are verifiable with zkML.");
         assert_eq!(r.category, "problems");
-        assert!(r.evidence.iter().any(|e| e.signal == "verify" && e.matched == "verifiable"));
-        assert!(r.evidence.iter().any(|e| e.signal.starts_with("/") && e.matched == "zkML"));
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.signal == "verify" && e.matched == "verifiable")
+        );
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.signal.starts_with("/") && e.matched == "zkML")
+        );
     }
 
     #[test]
@@ -576,9 +768,26 @@ categories:
         let t = tax();
         let c = Classifier::new(&t);
         let r = c.classify_text("AI. Fully decentralized. Storage is local.");
-        assert!(!r.evidence.iter().any(|e| e.signal == "decentralized storage"));
+        assert!(
+            !r.evidence
+                .iter()
+                .any(|e| e.signal == "decentralized storage")
+        );
         let r = c.classify_text("AI with decentralized\nstorage");
-        assert!(r.evidence.iter().any(|e| e.signal == "decentralized storage"));
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.signal == "decentralized storage")
+        );
+    }
+
+    #[test]
+    fn word_boundaries_become_ascii() {
+        assert_eq!(
+            ascii_word_boundaries(r"\bzk-?ml\b"),
+            r"(?-u:\b)zk-?ml(?-u:\b)"
+        );
+        assert_eq!(ascii_word_boundaries(r"a\\b\Bc"), r"a\\b(?-u:\B)c");
     }
 
     #[test]
@@ -613,19 +822,38 @@ mod shipped {
         assert!(problems.is_empty(), "{problems:?}");
         let mut misses = Vec::new();
         let mut n = 0;
-        for note in notes.iter().filter(|n| n.kind == crate::corpus::Kind::Project) {
+        for note in notes
+            .iter()
+            .filter(|n| n.kind == crate::corpus::Kind::Project)
+        {
             n += 1;
             let mut unpinned = note.clone();
             unpinned.front.category = None;
             unpinned.front.subcategory = None;
             let r = c.classify_note(&unpinned);
-            let want = (note.front.category.clone().unwrap(), note.front.subcategory.clone());
+            let want = (
+                note.front.category.clone().unwrap(),
+                note.front.subcategory.clone(),
+            );
             if (r.category.clone(), r.subcategory.clone()) != want {
-                let top: Vec<_> = r.evidence.iter().take(6).map(|e| format!("{}:{}({})", e.category, e.signal, e.weight)).collect();
-                misses.push(format!("{}: want {want:?} got {}/{:?} scores {:?} scope {} top {top:?}", note.id, r.category, r.subcategory, r.scores, r.scope_score));
+                let top: Vec<_> = r
+                    .evidence
+                    .iter()
+                    .take(6)
+                    .map(|e| format!("{}:{}({})", e.category, e.signal, e.weight))
+                    .collect();
+                misses.push(format!(
+                    "{}: want {want:?} got {}/{:?} scores {:?} scope {} top {top:?}",
+                    note.id, r.category, r.subcategory, r.scores, r.scope_score
+                ));
             }
         }
         assert_eq!(n, 20);
-        assert!(misses.is_empty(), "{} misses:\n{}", misses.len(), misses.join("\n"));
+        assert!(
+            misses.is_empty(),
+            "{} misses:\n{}",
+            misses.len(),
+            misses.join("\n")
+        );
     }
 }

@@ -49,17 +49,30 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString>,
     {
-        Cli::parse_from(reorder_search_args(args.into_iter().map(Into::into).collect()))
+        Cli::parse_from(reorder_search_args(
+            args.into_iter().map(Into::into).collect(),
+        ))
     }
 }
 
 /// Long options of `search` (and global ones) that take a value.
-const VALUE_FLAGS: &[&str] = &["--limit", "--kind", "--category", "--tag", "--root", "--index", "--taxonomy", "--color"];
+const VALUE_FLAGS: &[&str] = &[
+    "--limit",
+    "--kind",
+    "--category",
+    "--tag",
+    "--root",
+    "--index",
+    "--taxonomy",
+    "--color",
+];
 
 /// Moves `-word` query terms of `aikb search` behind a `--` so clap reads them as
 /// query words, not flags. Flags keep their meaning wherever they stand.
 pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let Some(pos) = args.iter().position(|a| a == "search") else { return args };
+    let Some(pos) = args.iter().position(|a| a == "search") else {
+        return args;
+    };
     if args[1..pos].iter().any(|a| a == "--") {
         return args;
     }
@@ -73,14 +86,13 @@ pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStr
             break;
         }
         let is_long = s.starts_with("--") && s.len() > 2;
-        let short_flag = matches!(s.as_ref(), "-n" | "-h" | "-V") || (s.starts_with("-n") && s[2..].chars().all(|c| c.is_ascii_digit()) && s.len() > 2);
+        let short_flag = matches!(s.as_ref(), "-n" | "-h" | "-V")
+            || (s.starts_with("-n") && s[2..].chars().all(|c| c.is_ascii_digit()) && s.len() > 2);
         if is_long || short_flag {
             out.push(a.clone());
             let takes_value = (VALUE_FLAGS.contains(&s.as_ref()) && !s.contains('=')) || s == "-n";
-            if takes_value {
-                if let Some(v) = rest.next() {
-                    out.push(v.clone());
-                }
+            if takes_value && let Some(v) = rest.next() {
+                out.push(v.clone());
             }
         } else {
             words.push(a.clone());

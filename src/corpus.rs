@@ -116,7 +116,11 @@ pub fn id_and_kind(rel_to_corpus: &Path) -> (String, Kind) {
     if let Some(stripped) = id.strip_suffix(".md") {
         id = stripped.to_string();
     }
-    let kind = if parts.len() > 1 && parts[0] == PROJECTS_DIR { Kind::Project } else { Kind::Article };
+    let kind = if parts.len() > 1 && parts[0] == PROJECTS_DIR {
+        Kind::Project
+    } else {
+        Kind::Article
+    };
     (id, kind)
 }
 
@@ -131,17 +135,29 @@ pub fn parse_note(path: &str, bytes: &[u8]) -> Result<Note, Diagnostic> {
             return Err(Diagnostic::new(path, line, col, "invalid UTF-8"));
         }
     };
-    let rel = Path::new(path).strip_prefix(CORPUS_DIR).unwrap_or(Path::new(path));
+    let rel = Path::new(path)
+        .strip_prefix(CORPUS_DIR)
+        .unwrap_or(Path::new(path));
     let (id, kind) = id_and_kind(rel);
     let (front, body, body_line) = parse_front_matter(text, path)?;
-    Ok(Note { id, path: path.to_string(), kind, front, body: body.to_string(), body_line })
+    Ok(Note {
+        id,
+        path: path.to_string(),
+        kind,
+        front,
+        body: body.to_string(),
+        body_line,
+    })
 }
 
 /// Splits `text` into front matter and body and parses the front matter.
 ///
 /// Front matter is optional; when present it starts with a `---` line at the very top
 /// and ends at the next `---` (or `...`) line. Returns the body and its first line.
-pub fn parse_front_matter<'a>(text: &'a str, path: &str) -> Result<(FrontMatter, &'a str, usize), Diagnostic> {
+pub fn parse_front_matter<'a>(
+    text: &'a str,
+    path: &str,
+) -> Result<(FrontMatter, &'a str, usize), Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(yaml_start) = opening_fence(text) else {
         return Ok((FrontMatter::default(), text, 1));
@@ -159,10 +175,19 @@ pub fn parse_front_matter<'a>(text: &'a str, path: &str) -> Result<(FrontMatter,
         line_no += 1;
     }
     let Some((yaml_end, body_start)) = close else {
-        return Err(Diagnostic::new(path, 1, 1, "front matter opened here is never closed with `---`"));
+        return Err(Diagnostic::new(
+            path,
+            1,
+            1,
+            "front matter opened here is never closed with `---`",
+        ));
     };
     let yaml = &text[yaml_start..yaml_end];
-    let value: Value = if yaml.trim().is_empty() { Value::Null } else { crate::yaml::parse(yaml, path, 2)? };
+    let value: Value = if yaml.trim().is_empty() {
+        Value::Null
+    } else {
+        crate::yaml::parse(yaml, path, 2)?
+    };
     let front = front_matter_from_value(value, yaml, path)?;
     Ok((front, &text[body_start..], line_no + 1))
 }
@@ -174,17 +199,29 @@ fn opening_fence(text: &str) -> Option<usize> {
 }
 
 /// Builds typed front matter from a parsed YAML value.
-fn front_matter_from_value(value: Value, yaml: &str, path: &str) -> Result<FrontMatter, Diagnostic> {
+fn front_matter_from_value(
+    value: Value,
+    yaml: &str,
+    path: &str,
+) -> Result<FrontMatter, Diagnostic> {
     let key_lines = key_lines(yaml);
     let map = match value {
-        Value::Null => return Ok(FrontMatter { key_lines, ..FrontMatter::default() }),
+        Value::Null => {
+            return Ok(FrontMatter {
+                key_lines,
+                ..FrontMatter::default()
+            });
+        }
         Value::Object(map) => map,
         other => {
             return Err(Diagnostic::new(
                 path,
                 2,
                 1,
-                format!("front matter must be a mapping of keys to values, found {}", type_name(&other)),
+                format!(
+                    "front matter must be a mapping of keys to values, found {}",
+                    type_name(&other)
+                ),
             ));
         }
     };
@@ -192,7 +229,14 @@ fn front_matter_from_value(value: Value, yaml: &str, path: &str) -> Result<Front
     let at = |key: &str| key_lines.get(key).copied().unwrap_or(2);
     for (key, value) in map {
         let line = at(&key);
-        let bad = |what: &str| Diagnostic::new(path, line, 1, format!("`{key}` must be {what}, found {}", type_name(&value)));
+        let bad = |what: &str| {
+            Diagnostic::new(
+                path,
+                line,
+                1,
+                format!("`{key}` must be {what}, found {}", type_name(&value)),
+            )
+        };
         match key.as_str() {
             "name" | "title" | "ticker" | "website" | "category" | "subcategory" | "date" => {
                 let s = match &value {
@@ -273,7 +317,10 @@ fn string_list(v: &Value) -> Option<Vec<String>> {
             .filter(|s| s.as_ref().is_none_or(|s| !s.is_empty()))
             .collect(),
         other => scalar_text(other).map(|s| {
-            s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
         }),
     }
 }
@@ -282,7 +329,13 @@ fn string_list(v: &Value) -> Option<Vec<String>> {
 fn flatten(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
-        Value::Array(items) => Some(items.iter().filter_map(flatten).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(flatten)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         Value::Object(map) => Some(
             map.iter()
                 .filter_map(|(k, v)| flatten(v).map(|t| format!("{k}: {t}")))
@@ -326,7 +379,11 @@ pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
                 let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
                 let path = entry.path();
                 let rel = rel_path(root, &path);
-                files.push(NoteFile { rel, size: meta.len(), mtime_ns: mtime_ns(&meta) });
+                files.push(NoteFile {
+                    rel,
+                    size: meta.len(),
+                    mtime_ns: mtime_ns(&meta),
+                });
             }
         }
     }
@@ -355,11 +412,21 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
 /// diagnostic, never an error for the whole run.
 pub fn read_note(root: &Path, rel: &str) -> Result<(Note, Vec<u8>), Diagnostic> {
     let full = root.join(rel);
-    let meta = fs::metadata(&full).map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
+    let meta = fs::metadata(&full)
+        .map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
     if meta.len() > MAX_NOTE_BYTES {
-        return Err(Diagnostic::new(rel, 0, 0, format!("note is {} bytes; the limit is {MAX_NOTE_BYTES}", meta.len())));
+        return Err(Diagnostic::new(
+            rel,
+            0,
+            0,
+            format!(
+                "note is {} bytes; the limit is {MAX_NOTE_BYTES}",
+                meta.len()
+            ),
+        ));
     }
-    let bytes = fs::read(&full).map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
+    let bytes =
+        fs::read(&full).map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
     let note = parse_note(rel, &bytes)?;
     Ok((note, bytes))
 }
@@ -401,7 +468,10 @@ mod tests {
         assert_eq!(n.front.name.as_deref(), Some("Filecoin"));
         assert_eq!(n.front.aliases, vec!["Filecoin Network"]);
         assert_eq!(n.front.tags, vec!["storage"]);
-        assert_eq!(n.front.extra.get("publisher").map(String::as_str), Some("X"));
+        assert_eq!(
+            n.front.extra.get("publisher").map(String::as_str),
+            Some("X")
+        );
         assert_eq!(n.front.extra.get("nums").map(String::as_str), Some("1, 2"));
         assert_eq!(n.body, "# Body\ntext\n");
         assert_eq!(n.body_line, 10);
@@ -421,7 +491,10 @@ mod tests {
 
     #[test]
     fn crlf_bom_and_dashes_in_body() {
-        let n = note("corpus/x.md", "\u{feff}---\r\ntitle: T\r\n---\r\nline\r\n---\r\nmore");
+        let n = note(
+            "corpus/x.md",
+            "\u{feff}---\r\ntitle: T\r\n---\r\nline\r\n---\r\nmore",
+        );
         assert_eq!(n.front.title.as_deref(), Some("T"));
         assert_eq!(n.body, "line\r\n---\r\nmore");
     }
@@ -445,8 +518,17 @@ mod tests {
 
     #[test]
     fn ids_and_kinds() {
-        assert_eq!(id_and_kind(Path::new("projects/near.md")), ("projects/near".into(), Kind::Project));
-        assert_eq!(id_and_kind(Path::new("projects.md")), ("projects".into(), Kind::Article));
-        assert_eq!(id_and_kind(Path::new("news/2024/a.md")), ("news/2024/a".into(), Kind::Article));
+        assert_eq!(
+            id_and_kind(Path::new("projects/near.md")),
+            ("projects/near".into(), Kind::Project)
+        );
+        assert_eq!(
+            id_and_kind(Path::new("projects.md")),
+            ("projects".into(), Kind::Article)
+        );
+        assert_eq!(
+            id_and_kind(Path::new("news/2024/a.md")),
+            ("news/2024/a".into(), Kind::Article)
+        );
     }
 }

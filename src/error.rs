@@ -24,8 +24,18 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic at `line:column` of `path`.
-    pub fn new(path: impl Into<String>, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.into(), line, column, message: message.into() }
+    pub fn new(
+        path: impl Into<String>,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            path: path.into(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -95,12 +105,18 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), source }
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
     }
 
     /// An index error on `path`.
     pub fn index(path: impl AsRef<Path>, source: tantivy::TantivyError) -> Self {
-        Error::Index { path: path.as_ref().to_path_buf(), source }
+        Error::Index {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
     }
 
     /// True when the error is (or wraps) a broken pipe on output.
@@ -142,9 +158,18 @@ mod tests {
 
     #[test]
     fn diagnostic_formats_like_a_compiler() {
-        assert_eq!(Diagnostic::new("a.md", 3, 7, "bad").to_string(), "a.md:3:7: bad");
-        assert_eq!(Diagnostic::new("a.md", 3, 0, "bad").to_string(), "a.md:3: bad");
-        assert_eq!(Diagnostic::new("a.md", 0, 0, "bad").to_string(), "a.md: bad");
+        assert_eq!(
+            Diagnostic::new("a.md", 3, 7, "bad").to_string(),
+            "a.md:3:7: bad"
+        );
+        assert_eq!(
+            Diagnostic::new("a.md", 3, 0, "bad").to_string(),
+            "a.md:3: bad"
+        );
+        assert_eq!(
+            Diagnostic::new("a.md", 0, 0, "bad").to_string(),
+            "a.md: bad"
+        );
     }
 
     #[test]

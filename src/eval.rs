@@ -55,42 +55,91 @@ pub struct Evaluation {
 
 /// Compares predictions with pinned labels over every pinned project note.
 pub fn evaluate(notes: &[Note], classifier: &Classifier<'_>) -> Evaluation {
-    let mut labels: Vec<String> = classifier.taxonomy().categories.iter().map(|c| c.id.clone()).collect();
+    let mut labels: Vec<String> = classifier
+        .taxonomy()
+        .categories
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
     labels.push(NONE.to_string());
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut misses = Vec::new();
     let (mut n, mut right, mut sub_right) = (0, 0, 0);
-    for note in notes.iter().filter(|n| n.kind == Kind::Project && n.front.category.is_some()) {
+    for note in notes
+        .iter()
+        .filter(|n| n.kind == Kind::Project && n.front.category.is_some())
+    {
         let r = ProjectResult::new(note, classifier);
         let p = r.pinned.clone().expect("filtered on pinned");
         n += 1;
-        *confusion.entry(p.category.clone()).or_default().entry(r.category.clone()).or_insert(0) += 1;
+        *confusion
+            .entry(p.category.clone())
+            .or_default()
+            .entry(r.category.clone())
+            .or_insert(0) += 1;
         if !labels.contains(&p.category) {
             labels.push(p.category.clone());
         }
         let cat_ok = p.category == r.category;
-        let sub_ok = cat_ok && p.subcategory.as_ref().is_none_or(|s| Some(s) == r.subcategory.as_ref());
+        let sub_ok = cat_ok
+            && p.subcategory
+                .as_ref()
+                .is_none_or(|s| Some(s) == r.subcategory.as_ref());
         right += usize::from(cat_ok);
         sub_right += usize::from(sub_ok);
         if !sub_ok {
-            misses.push(Miss { result: r, subcategory_only: cat_ok });
+            misses.push(Miss {
+                result: r,
+                subcategory_only: cat_ok,
+            });
         }
     }
-    let count = |pinned: &str, pred: &str| confusion.get(pinned).and_then(|m| m.get(pred)).copied().unwrap_or(0);
+    let count = |pinned: &str, pred: &str| {
+        confusion
+            .get(pinned)
+            .and_then(|m| m.get(pred))
+            .copied()
+            .unwrap_or(0)
+    };
     let mut per_category = Vec::new();
     for l in &labels {
         let tp = count(l, l);
         let support: usize = confusion.get(l).map_or(0, |m| m.values().sum());
-        let predicted: usize = confusion.values().map(|m| m.get(l).copied().unwrap_or(0)).sum();
+        let predicted: usize = confusion
+            .values()
+            .map(|m| m.get(l).copied().unwrap_or(0))
+            .sum();
         if support == 0 && predicted == 0 {
             continue;
         }
-        let precision = if predicted == 0 { 0.0 } else { tp as f64 / predicted as f64 };
-        let recall = if support == 0 { 0.0 } else { tp as f64 / support as f64 };
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        per_category.push(LabelScore { label: l.clone(), precision: r3(precision), recall: r3(recall), f1: r3(f1), support });
+        let precision = if predicted == 0 {
+            0.0
+        } else {
+            tp as f64 / predicted as f64
+        };
+        let recall = if support == 0 {
+            0.0
+        } else {
+            tp as f64 / support as f64
+        };
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        per_category.push(LabelScore {
+            label: l.clone(),
+            precision: r3(precision),
+            recall: r3(recall),
+            f1: r3(f1),
+            support,
+        });
     }
-    let macro_f1 = if per_category.is_empty() { 0.0 } else { per_category.iter().map(|s| s.f1).sum::<f64>() / per_category.len() as f64 };
+    let macro_f1 = if per_category.is_empty() {
+        0.0
+    } else {
+        per_category.iter().map(|s| s.f1).sum::<f64>() / per_category.len() as f64
+    };
     let ratio = |a: usize| if n == 0 { 0.0 } else { r3(a as f64 / n as f64) };
     Evaluation {
         evaluated: n,
@@ -127,12 +176,12 @@ impl Lint {
 
 /// Lints the taxonomy against the corpus.
 pub fn lint(notes: &[Note], classifier: &Classifier<'_>) -> Lint {
-    let mut fired: BTreeSet<(String, String, Option<String>)> = BTreeSet::new();
+    let mut fired: BTreeSet<usize> = BTreeSet::new();
     let mut reached: BTreeSet<String> = BTreeSet::new();
     for note in notes.iter().filter(|n| n.kind == Kind::Project) {
         let c = classifier.classify_note(note);
         for e in &c.evidence {
-            fired.insert((e.signal.clone(), e.category.clone(), e.subcategory.clone()));
+            fired.insert(e.signal_id);
         }
         reached.insert(c.category.clone());
         if let Some(s) = &c.subcategory {
@@ -142,8 +191,8 @@ pub fn lint(notes: &[Note], classifier: &Classifier<'_>) -> Lint {
     let labels = classifier.signal_labels();
     let mut never_fire = Vec::new();
     let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (label, cat, sub) in &labels {
-        if !fired.contains(&(label.clone(), cat.clone(), sub.clone())) {
+    for (id, (label, cat, sub)) in labels.iter().enumerate() {
+        if !fired.contains(&id) {
             let at = match sub {
                 Some(s) => format!("{cat}/{s}"),
                 None => cat.clone(),
@@ -152,7 +201,10 @@ pub fn lint(notes: &[Note], classifier: &Classifier<'_>) -> Lint {
         }
         if cat != "scope" {
             for term in label.split(" | ") {
-                owners.entry(term.to_string()).or_default().insert(cat.clone());
+                owners
+                    .entry(term.to_string())
+                    .or_default()
+                    .insert(cat.clone());
             }
         }
     }
@@ -173,5 +225,9 @@ pub fn lint(notes: &[Note], classifier: &Classifier<'_>) -> Lint {
             }
         }
     }
-    Lint { never_fire, shared_terms, unreached }
+    Lint {
+        never_fire,
+        shared_terms,
+        unreached,
+    }
 }

@@ -89,7 +89,9 @@ pub fn schema() -> (Schema, Fields) {
         if stored { o.set_stored() } else { o }
     };
     let meta_opts = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(META_TOKENIZER).set_index_option(IndexRecordOption::Basic),
+        TextFieldIndexing::default()
+            .set_tokenizer(META_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
@@ -118,12 +120,24 @@ pub fn register_tokenizers(index: &Index) {
             .filter(RemoveLongFilter::limit(48))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
-            .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+            .filter(
+                StopWordFilter::new(Language::English).expect("tantivy ships English stop words"),
+            )
             .filter(Stemmer::new(Language::English))
             .build(),
     );
-    m.register(EXACT_TOKENIZER, TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).build());
-    m.register(META_TOKENIZER, TextAnalyzer::builder(WhitespaceTokenizer::default()).filter(LowerCaser).build());
+    m.register(
+        EXACT_TOKENIZER,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+    m.register(
+        META_TOKENIZER,
+        TextAnalyzer::builder(WhitespaceTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
 }
 
 /// Counts from one index update.
@@ -159,7 +173,10 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// How long to wait for another process's writer lock (env `AIKB_LOCK_TIMEOUT`, seconds).
 pub fn lock_timeout() -> Duration {
-    let secs = std::env::var("AIKB_LOCK_TIMEOUT").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(30.0);
+    let secs = std::env::var("AIKB_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(30.0);
     Duration::from_secs_f64(secs.clamp(0.0, 3600.0))
 }
 
@@ -205,9 +222,21 @@ impl Manifest {
                 0 => None,
                 _ => Some(r.string()?),
             };
-            entries.insert(path, Entry { size, mtime_ns, hash, problem });
+            entries.insert(
+                path,
+                Entry {
+                    size,
+                    mtime_ns,
+                    hash,
+                    problem,
+                },
+            );
         }
-        Some(Manifest { schema_version, taxonomy_hash, entries })
+        Some(Manifest {
+            schema_version,
+            taxonomy_hash,
+            entries,
+        })
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
@@ -266,7 +295,9 @@ impl<'a> Reader<'a> {
 
 fn content_hash(bytes: &[u8]) -> [u8; 16] {
     let h = blake3::hash(bytes);
-    h.as_bytes()[..16].try_into().expect("blake3 hashes are 32 bytes")
+    h.as_bytes()[..16]
+        .try_into()
+        .expect("blake3 hashes are 32 bytes")
 }
 
 // ---------------------------------------------------------------------------
@@ -310,7 +341,9 @@ fn rebuild_reason(dir: &Path, manifest: Option<&Manifest>) -> Option<String> {
     }
     match manifest {
         None => Some("index manifest missing or corrupt".into()),
-        Some(m) if m.schema_version != SCHEMA_VERSION => Some("index is from an older aikb version".into()),
+        Some(m) if m.schema_version != SCHEMA_VERSION => {
+            Some("index is from an older aikb version".into())
+        }
         Some(_) => None,
     }
 }
@@ -331,7 +364,10 @@ fn acquire_writer(index: &Index, dir: &Path) -> Result<IndexWriter> {
                 pause = (pause * 2).min(Duration::from_millis(250));
             }
             Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
-                return Err(Error::Locked { path: dir.to_path_buf(), secs: timeout.as_secs() });
+                return Err(Error::Locked {
+                    path: dir.to_path_buf(),
+                    secs: timeout.as_secs(),
+                });
             }
             Err(e) => return Err(Error::index(dir, e)),
         }
@@ -355,12 +391,20 @@ pub struct UpdateOptions<'a> {
 /// When nothing changed this only stats files and reads the manifest (no lock, no
 /// hashing). A missing, corrupt or older-schema index is rebuilt, with the reason in
 /// [`IndexStats::rebuild_reason`].
-pub fn update(kb: &Kb, taxonomy: &Taxonomy, opts: &UpdateOptions<'_>) -> Result<(KbIndex, IndexStats)> {
+pub fn update(
+    kb: &Kb,
+    taxonomy: &Taxonomy,
+    opts: &UpdateOptions<'_>,
+) -> Result<(KbIndex, IndexStats)> {
     let dir = &kb.index_dir;
     let (_, fields) = schema();
     let files = corpus::list_note_files(&kb.root)?;
     let manifest = Manifest::load(dir);
-    let mut reason = if opts.rebuild { Some("rebuild requested".to_string()) } else { rebuild_reason(dir, manifest.as_ref()) };
+    let mut reason = if opts.rebuild {
+        Some("rebuild requested".to_string())
+    } else {
+        rebuild_reason(dir, manifest.as_ref())
+    };
 
     if reason.is_none() {
         let m = manifest.as_ref().expect("checked by rebuild_reason");
@@ -374,7 +418,14 @@ pub fn update(kb: &Kb, taxonomy: &Taxonomy, opts: &UpdateOptions<'_>) -> Result<
                         problems: stored_problems(m),
                         ..IndexStats::default()
                     };
-                    return Ok((KbIndex { index, fields, dir: dir.clone() }, stats));
+                    return Ok((
+                        KbIndex {
+                            index,
+                            fields,
+                            dir: dir.clone(),
+                        },
+                        stats,
+                    ));
                 }
                 Err(why) => reason = Some(format!("index unreadable ({why})")),
             }
@@ -401,19 +452,34 @@ pub fn update(kb: &Kb, taxonomy: &Taxonomy, opts: &UpdateOptions<'_>) -> Result<
         Manifest::load(dir).unwrap_or_default()
     };
     if reason.is_some() {
-        writer.delete_all_documents().map_err(|e| Error::index(dir, e))?;
+        writer
+            .delete_all_documents()
+            .map_err(|e| Error::index(dir, e))?;
     }
     let files = corpus::list_note_files(&kb.root)?;
     let plan = plan(&files, &manifest, &taxonomy.hash);
     let classifier = Classifier::new(taxonomy);
-    let mut stats = IndexStats { rebuilt: reason.is_some(), rebuild_reason: reason, ..IndexStats::default() };
+    let mut stats = IndexStats {
+        rebuilt: reason.is_some(),
+        rebuild_reason: reason,
+        ..IndexStats::default()
+    };
 
     for path in &plan.removed {
         writer.delete_term(Term::from_field_text(fields.path, path));
         manifest.entries.remove(path);
         stats.removed += 1;
     }
-    let outcomes = process(kb, &plan.todo, &manifest, &taxonomy.hash, &classifier, &writer, fields, opts.progress);
+    let outcomes = process(
+        kb,
+        &plan.todo,
+        &manifest,
+        &taxonomy.hash,
+        &classifier,
+        &writer,
+        fields,
+        opts.progress,
+    );
     for (file, outcome) in plan.todo.iter().zip(outcomes) {
         let was_known = manifest.entries.contains_key(&file.rel);
         match outcome {
@@ -421,7 +487,11 @@ pub fn update(kb: &Kb, taxonomy: &Taxonomy, opts: &UpdateOptions<'_>) -> Result<
                 manifest.entries.insert(file.rel.clone(), entry);
             }
             Outcome::Indexed(entry) => {
-                if was_known { stats.changed += 1 } else { stats.added += 1 }
+                if was_known {
+                    stats.changed += 1
+                } else {
+                    stats.added += 1
+                }
                 manifest.entries.insert(file.rel.clone(), entry);
             }
             Outcome::Skipped(entry) => {
@@ -443,10 +513,25 @@ pub fn update(kb: &Kb, taxonomy: &Taxonomy, opts: &UpdateOptions<'_>) -> Result<
     manifest.taxonomy_hash = taxonomy.hash.clone();
     manifest.save(dir)?;
     drop(writer);
-    stats.skipped = manifest.entries.values().filter(|e| e.problem.is_some()).count();
-    stats.total = manifest.entries.values().filter(|e| e.problem.is_none()).count();
+    stats.skipped = manifest
+        .entries
+        .values()
+        .filter(|e| e.problem.is_some())
+        .count();
+    stats.total = manifest
+        .entries
+        .values()
+        .filter(|e| e.problem.is_none())
+        .count();
     stats.problems = stored_problems(&manifest);
-    Ok((KbIndex { index, fields, dir: dir.clone() }, stats))
+    Ok((
+        KbIndex {
+            index,
+            fields,
+            dir: dir.clone(),
+        },
+        stats,
+    ))
 }
 
 /// Opens the index for a rebuild; if another process holds the lock, waits for it
@@ -501,7 +586,12 @@ fn plan<'a>(files: &'a [NoteFile], m: &Manifest, taxonomy_hash: &str) -> Plan<'a
             _ => todo.push(f),
         }
     }
-    let mut removed: Vec<String> = m.entries.keys().filter(|k| !seen.contains(k.as_str())).cloned().collect();
+    let mut removed: Vec<String> = m
+        .entries
+        .keys()
+        .filter(|k| !seen.contains(k.as_str()))
+        .cloned()
+        .collect();
     removed.sort();
     Plan { todo, removed }
 }
@@ -533,7 +623,10 @@ fn process(
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..todo.len()).map(|_| None).collect());
     let taxonomy_changed = manifest.taxonomy_hash != taxonomy_hash;
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4).min(todo.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4)
+        .min(todo.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -542,22 +635,31 @@ fn process(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = todo.get(i) else { break };
                     let old = manifest.entries.get(&file.rel);
-                    let outcome = process_one(kb, file, old, taxonomy_changed, classifier, writer, fields);
+                    let outcome =
+                        process_one(kb, file, old, taxonomy_changed, classifier, writer, fields);
                     local.push((i, outcome));
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(p) = progress
-                        && (n.is_multiple_of(256) || n == todo.len()) {
-                            p(n, todo.len());
-                        }
+                        && (n.is_multiple_of(256) || n == todo.len())
+                    {
+                        p(n, todo.len());
+                    }
                 }
-                let mut r = results.lock().expect("no worker panics while holding the lock");
+                let mut r = results
+                    .lock()
+                    .expect("no worker panics while holding the lock");
                 for (i, o) in local {
                     r[i] = Some(o);
                 }
             });
         }
     });
-    results.into_inner().expect("workers finished").into_iter().map(|o| o.unwrap_or(Outcome::Vanished)).collect()
+    results
+        .into_inner()
+        .expect("workers finished")
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::Vanished))
+        .collect()
 }
 
 fn process_one(
@@ -581,21 +683,46 @@ fn process_one(
     let mtime_ns = corpus::mtime_ns(&meta);
     let skip = |hash: [u8; 16], d: Diagnostic| {
         writer.delete_term(Term::from_field_text(fields.path, &file.rel));
-        Outcome::Skipped(Entry { size, mtime_ns, hash, problem: Some(format!("{}\t{}\t{}", d.line, d.column, d.message)) })
+        Outcome::Skipped(Entry {
+            size,
+            mtime_ns,
+            hash,
+            problem: Some(format!("{}\t{}\t{}", d.line, d.column, d.message)),
+        })
     };
     if size > corpus::MAX_NOTE_BYTES {
-        let d = Diagnostic::new(&file.rel, 0, 0, format!("note is {size} bytes; the limit is {}", corpus::MAX_NOTE_BYTES));
+        let d = Diagnostic::new(
+            &file.rel,
+            0,
+            0,
+            format!(
+                "note is {size} bytes; the limit is {}",
+                corpus::MAX_NOTE_BYTES
+            ),
+        );
         return skip([0; 16], d);
     }
     let bytes = match fs::read(&full) {
         Ok(b) => b,
-        Err(e) => return skip([0; 16], Diagnostic::new(&file.rel, 0, 0, e.to_string().to_lowercase())),
+        Err(e) => {
+            return skip(
+                [0; 16],
+                Diagnostic::new(&file.rel, 0, 0, e.to_string().to_lowercase()),
+            );
+        }
     };
     let hash = content_hash(&bytes);
     if let Some(old) = old
-        && old.hash == hash && !(taxonomy_changed && is_project_path(&file.rel)) {
-            return Outcome::Unchanged(Entry { size, mtime_ns, hash, problem: old.problem.clone() });
-        }
+        && old.hash == hash
+        && !(taxonomy_changed && is_project_path(&file.rel))
+    {
+        return Outcome::Unchanged(Entry {
+            size,
+            mtime_ns,
+            hash,
+            problem: old.problem.clone(),
+        });
+    }
     let note = match corpus::parse_note(&file.rel, &bytes) {
         Ok(n) => n,
         Err(d) => return skip(hash, d),
@@ -603,18 +730,32 @@ fn process_one(
     let doc = document(&note, classifier, fields);
     writer.delete_term(Term::from_field_text(fields.path, &file.rel));
     if let Err(e) = writer.add_document(doc) {
-        return skip(hash, Diagnostic::new(&file.rel, 0, 0, format!("could not index: {e}")));
+        return skip(
+            hash,
+            Diagnostic::new(&file.rel, 0, 0, format!("could not index: {e}")),
+        );
     }
-    Outcome::Indexed(Entry { size, mtime_ns, hash, problem: None })
+    Outcome::Indexed(Entry {
+        size,
+        mtime_ns,
+        hash,
+        problem: None,
+    })
 }
 
 /// The effective label of a note: the analyst's pinned label, else the classifier's.
-pub fn effective_label(note: &Note, classifier: &Classifier<'_>) -> (Option<String>, Option<String>) {
+pub fn effective_label(
+    note: &Note,
+    classifier: &Classifier<'_>,
+) -> (Option<String>, Option<String>) {
     if note.kind != Kind::Project {
         return (None, None);
     }
     if let Some(c) = &note.front.category {
-        return (Some(c.to_lowercase()), note.front.subcategory.as_ref().map(|s| s.to_lowercase()));
+        return (
+            Some(c.to_lowercase()),
+            note.front.subcategory.as_ref().map(|s| s.to_lowercase()),
+        );
     }
     let r = classifier.classify_note(note);
     (Some(r.category), r.subcategory)
@@ -649,11 +790,20 @@ fn document(note: &Note, classifier: &Classifier<'_>, f: Fields) -> TantivyDocum
     }
     d.add_text(f.body, crate::text::markdown_to_text(&note.body));
     let mut meta = String::new();
-    for (k, v) in note.front.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(
-        [("website", note.front.website.as_deref()), ("date", note.front.date.as_deref())]
+    for (k, v) in note
+        .front
+        .extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(
+            [
+                ("website", note.front.website.as_deref()),
+                ("date", note.front.date.as_deref()),
+            ]
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k, v))),
-    ) {
+        )
+    {
         for word in meta_words(v) {
             meta.push_str(&k.to_lowercase());
             meta.push(':');
@@ -676,7 +826,9 @@ fn document(note: &Note, classifier: &Classifier<'_>, f: Fields) -> TantivyDocum
 /// and each word, lower case.
 pub fn meta_words(value: &str) -> Vec<String> {
     let lower = value.to_lowercase();
-    let mut out: Vec<String> = crate::text::words(&lower).map(|w| lower[w.start..w.end].to_string()).collect();
+    let mut out: Vec<String> = crate::text::words(&lower)
+        .map(|w| lower[w.start..w.end].to_string())
+        .collect();
     let whole: String = lower.split_whitespace().collect::<Vec<_>>().join("-");
     if !whole.is_empty() && !out.contains(&whole) {
         out.push(whole);
@@ -704,7 +856,10 @@ mod tests {
     fn incremental_update_counts() {
         let (_tmp, kb) = kb_with(&[
             ("corpus/articles/a.md", "---\ntitle: A\n---\nalpha"),
-            ("corpus/projects/p.md", "---\nname: P\n---\nGPU marketplace for AI"),
+            (
+                "corpus/projects/p.md",
+                "---\nname: P\n---\nGPU marketplace for AI",
+            ),
             ("corpus/articles/bad.md", "---\ntitle: [\n---\nx"),
         ]);
         let tax = Taxonomy::load(&kb.taxonomy).unwrap();
@@ -715,12 +870,24 @@ mod tests {
         let (_, s) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
         assert!(s.is_noop());
         assert_eq!(s.skipped, 1, "skipped notes are still reported");
-        fs::write(kb.root.join("corpus/articles/a.md"), "---\ntitle: A2\n---\nbeta gamma").unwrap();
+        fs::write(
+            kb.root.join("corpus/articles/a.md"),
+            "---\ntitle: A2\n---\nbeta gamma",
+        )
+        .unwrap();
         fs::remove_file(kb.root.join("corpus/projects/p.md")).unwrap();
         fs::write(kb.root.join("corpus/articles/c.md"), "new").unwrap();
         let (_, s) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
         assert_eq!((s.added, s.changed, s.removed, s.total), (1, 1, 1, 2));
-        let (_, s) = update(&kb, &tax, &UpdateOptions { rebuild: true, progress: None }).unwrap();
+        let (_, s) = update(
+            &kb,
+            &tax,
+            &UpdateOptions {
+                rebuild: true,
+                progress: None,
+            },
+        )
+        .unwrap();
         assert_eq!((s.added, s.total, s.rebuilt), (2, 2, true));
     }
 
@@ -740,6 +907,9 @@ mod tests {
 
     #[test]
     fn meta_words_cover_whole_value_and_words() {
-        assert_eq!(meta_words("Grayscale Research"), vec!["grayscale", "research", "grayscale-research"]);
+        assert_eq!(
+            meta_words("Grayscale Research"),
+            vec!["grayscale", "research", "grayscale-research"]
+        );
     }
 }

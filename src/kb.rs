@@ -45,7 +45,9 @@ impl Kb {
         cwd.ancestors()
             .find(|d| d.join(TAXONOMY_FILE).is_file() && d.join(CORPUS_DIR).is_dir())
             .map(Path::to_path_buf)
-            .ok_or_else(|| Error::NoRoot { start: cwd.to_path_buf() })
+            .ok_or_else(|| Error::NoRoot {
+                start: cwd.to_path_buf(),
+            })
     }
 
     /// The folder of project notes.
@@ -72,14 +74,20 @@ pub struct InitReport {
 /// and a `.gitignore` for the index. Existing files are never overwritten.
 pub fn init(dir: &Path) -> Result<InitReport> {
     let mut created = Vec::new();
-    for sub in [format!("{CORPUS_DIR}/articles"), format!("{CORPUS_DIR}/{PROJECTS_DIR}")] {
+    for sub in [
+        format!("{CORPUS_DIR}/articles"),
+        format!("{CORPUS_DIR}/{PROJECTS_DIR}"),
+    ] {
         let p = dir.join(&sub);
         if !p.is_dir() {
             fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
             created.push(format!("{sub}/"));
         }
     }
-    for (name, content) in [(TAXONOMY_FILE, DEFAULT_TAXONOMY), (".gitignore", ".aikb/\n")] {
+    for (name, content) in [
+        (TAXONOMY_FILE, DEFAULT_TAXONOMY),
+        (".gitignore", ".aikb/\n"),
+    ] {
         let p = dir.join(name);
         if p.exists() {
             continue;
@@ -87,7 +95,10 @@ pub fn init(dir: &Path) -> Result<InitReport> {
         crate::fsutil::write_new(&p, content.as_bytes())?;
         created.push(name.to_string());
     }
-    Ok(InitReport { root: dir.display().to_string(), created })
+    Ok(InitReport {
+        root: dir.display().to_string(),
+        created,
+    })
 }
 
 #[cfg(test)]
@@ -104,7 +115,10 @@ mod tests {
         assert_eq!(Kb::discover(None, &deep).unwrap(), root);
         let again = init(&root).unwrap();
         assert!(again.created.is_empty(), "init never overwrites");
-        assert!(matches!(Kb::discover(None, tmp.path()), Err(Error::NoRoot { .. })));
+        assert!(matches!(
+            Kb::discover(None, tmp.path()),
+            Err(Error::NoRoot { .. })
+        ));
         assert!(Kb::discover(Some(tmp.path().to_path_buf()), tmp.path()).is_err());
     }
 }

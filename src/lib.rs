@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod add;
 pub mod app;
 pub mod check;
 pub mod classify;
@@ -17,10 +18,14 @@ pub mod eval;
 pub mod fsutil;
 pub mod index;
 pub mod kb;
+pub mod mention;
 pub mod project;
 pub mod query;
 pub mod render;
+pub mod report;
 pub mod search;
+pub mod show;
+pub mod svg;
 pub mod taxonomy;
 pub mod text;
 pub mod yaml;

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-
 fn main() -> ExitCode {
     let cli = aikb::cli::Cli::parse_args();
     match aikb::app::run(cli) {

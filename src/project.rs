@@ -95,7 +95,12 @@ impl ProjectResult {
     /// Top evidence terms (positive, for the winning category), at most `n`.
     pub fn top_terms(&self, n: usize) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for e in self.evidence.iter().filter(|e| e.weight > 0.0 && e.category == self.category) {
+        let relevant = |e: &&Evidence| {
+            e.weight > 0.0
+                && e.category == self.category
+                && (e.subcategory.is_none() || e.subcategory == self.subcategory)
+        };
+        for e in self.evidence.iter().filter(relevant) {
             let term = e.matched.to_lowercase();
             if !out.contains(&term) {
                 out.push(term);
@@ -115,10 +120,16 @@ pub fn find<'a>(notes: &'a [Note], key: &str) -> Option<&'a Note> {
     let k = k.trim_end_matches(".md");
     notes.iter().filter(|n| n.kind == Kind::Project).find(|n| {
         n.title().to_lowercase() == k
-            || n.front.ticker.as_ref().is_some_and(|t| t.to_lowercase() == k)
+            || n.front
+                .ticker
+                .as_ref()
+                .is_some_and(|t| t.to_lowercase() == k)
             || n.front.aliases.iter().any(|a| a.to_lowercase() == k)
             || n.id.to_lowercase() == k
-            || n.id.rsplit('/').next().is_some_and(|s| s.to_lowercase() == k)
+            || n.id
+                .rsplit('/')
+                .next()
+                .is_some_and(|s| s.to_lowercase() == k)
             || n.path.to_lowercase().trim_end_matches(".md") == k
     })
 }
@@ -138,7 +149,11 @@ pub fn suggestions(notes: &[Note], key: &str, n: usize) -> Vec<String> {
             names.into_iter().map(move |cand| {
                 let c = cand.to_lowercase();
                 let d = levenshtein(&k, &c);
-                let d = if c.contains(&k) || k.contains(&c) { d.min(1) } else { d };
+                let d = if c.contains(&k) || k.contains(&c) {
+                    d.min(1)
+                } else {
+                    d
+                };
                 (d, title.clone())
             })
         })
@@ -164,7 +179,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -177,16 +194,35 @@ mod tests {
 
     fn notes() -> Vec<Note> {
         vec![
-            crate::corpus::parse_note("corpus/projects/filecoin.md", b"---\nname: Filecoin\nticker: FIL\naliases: [Filecoin Network]\n---\nx").unwrap(),
-            crate::corpus::parse_note("corpus/projects/near.md", b"---\nname: NEAR\nticker: NEAR\n---\nx").unwrap(),
+            crate::corpus::parse_note(
+                "corpus/projects/filecoin.md",
+                b"---\nname: Filecoin\nticker: FIL\naliases: [Filecoin Network]\n---\nx",
+            )
+            .unwrap(),
+            crate::corpus::parse_note(
+                "corpus/projects/near.md",
+                b"---\nname: NEAR\nticker: NEAR\n---\nx",
+            )
+            .unwrap(),
         ]
     }
 
     #[test]
     fn find_by_any_name() {
         let n = notes();
-        for key in ["filecoin", "FIL", "$fil", "Filecoin Network", "projects/filecoin", "filecoin.md"] {
-            assert_eq!(find(&n, key).map(|n| n.id.as_str()), Some("projects/filecoin"), "{key}");
+        for key in [
+            "filecoin",
+            "FIL",
+            "$fil",
+            "Filecoin Network",
+            "projects/filecoin",
+            "filecoin.md",
+        ] {
+            assert_eq!(
+                find(&n, key).map(|n| n.id.as_str()),
+                Some("projects/filecoin"),
+                "{key}"
+            );
         }
         assert!(find(&n, "arweave").is_none());
     }

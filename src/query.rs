@@ -59,18 +59,35 @@ pub fn parse(query: &str) -> Vec<Clause> {
             i += 1;
             continue;
         }
-        let mut occur = if negate_next { Occur::MustNot } else { Occur::Should };
+        let mut occur = if negate_next {
+            Occur::MustNot
+        } else {
+            Occur::Should
+        };
         negate_next = false;
         // Operators only count directly before a term.
-        if (chars[i] == '+' || chars[i] == '-') && chars.get(i + 1).is_some_and(|c| !c.is_whitespace() && *c != '+' && *c != '-') {
-            occur = if chars[i] == '+' { Occur::Must } else { Occur::MustNot };
+        if (chars[i] == '+' || chars[i] == '-')
+            && chars
+                .get(i + 1)
+                .is_some_and(|c| !c.is_whitespace() && *c != '+' && *c != '-')
+        {
+            occur = if chars[i] == '+' {
+                Occur::Must
+            } else {
+                Occur::MustNot
+            };
             i += 1;
         }
         if balanced && is_quote(chars[i]) {
-            let end = (i + 1..chars.len()).find(|&j| is_quote(chars[j])).unwrap_or(chars.len());
+            let end = (i + 1..chars.len())
+                .find(|&j| is_quote(chars[j]))
+                .unwrap_or(chars.len());
             let phrase: String = chars[i + 1..end].iter().collect();
             if !phrase.trim().is_empty() {
-                out.push(Clause { occur, target: Target::Phrase(phrase.trim().to_string()) });
+                out.push(Clause {
+                    occur,
+                    target: Target::Phrase(phrase.trim().to_string()),
+                });
             }
             i = end + 1;
             continue;
@@ -79,13 +96,18 @@ pub fn parse(query: &str) -> Vec<Clause> {
         let start = i;
         while i < chars.len() && !chars[i].is_whitespace() {
             if balanced && is_quote(chars[i]) && i > start && chars[i - 1] == ':' {
-                let end = (i + 1..chars.len()).find(|&j| is_quote(chars[j])).unwrap_or(chars.len());
+                let end = (i + 1..chars.len())
+                    .find(|&j| is_quote(chars[j]))
+                    .unwrap_or(chars.len());
                 i = (end + 1).min(chars.len());
                 break;
             }
             i += 1;
         }
-        let token: String = chars[start..i].iter().filter(|c| balanced || !is_quote(**c)).collect();
+        let token: String = chars[start..i]
+            .iter()
+            .filter(|c| balanced || !is_quote(**c))
+            .collect();
         if occur == Occur::Should && token == "NOT" {
             negate_next = true;
             continue;
@@ -106,14 +128,21 @@ fn is_quote(c: char) -> bool {
 
 fn classify_token(token: &str) -> Option<Target> {
     if let Some((field, value)) = token.split_once(':') {
-        let field_ok = !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        let field_ok = !field.is_empty()
+            && field
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
         let value = value.trim_matches(is_quote);
         if field_ok && !value.trim().is_empty() && !value.starts_with("//") {
             let (value, prefix) = match value.strip_suffix('*') {
                 Some(v) if !v.is_empty() => (v, true),
                 _ => (value, false),
             };
-            return Some(Target::Field { field: field.to_lowercase(), value: value.trim().to_string(), prefix });
+            return Some(Target::Field {
+                field: field.to_lowercase(),
+                value: value.trim().to_string(),
+                prefix,
+            });
         }
     }
     if let Some(p) = token.strip_suffix('*') {
@@ -122,7 +151,10 @@ fn classify_token(token: &str) -> Option<Target> {
             return Some(Target::Prefix(p.to_string()));
         }
     }
-    token.chars().any(char::is_alphanumeric).then(|| Target::Text(token.to_string()))
+    token
+        .chars()
+        .any(char::is_alphanumeric)
+        .then(|| Target::Text(token.to_string()))
 }
 
 #[cfg(test)]
@@ -134,26 +166,67 @@ mod tests {
     }
 
     fn should(target: Target) -> Clause {
-        Clause { occur: Occur::Should, target }
+        Clause {
+            occur: Occur::Should,
+            target,
+        }
     }
 
     #[test]
     fn natural_language_is_words() {
         let c = parse("what's Bittensor? a: b (c");
         let targets: Vec<_> = c.iter().map(|c| c.target.clone()).collect();
-        assert_eq!(targets, vec![t("what's"), t("Bittensor?"), t("a:"), t("b"), t("(c")]);
+        assert_eq!(
+            targets,
+            vec![t("what's"), t("Bittensor?"), t("a:"), t("b"), t("(c")]
+        );
     }
 
     #[test]
     fn power_syntax() {
-        let c = parse("+gpu -storage \"proof of personhood\" ticker:FIL tag:\"data markets\" decentral* title:bit*");
-        assert_eq!(c[0], Clause { occur: Occur::Must, target: t("gpu") });
-        assert_eq!(c[1], Clause { occur: Occur::MustNot, target: t("storage") });
+        let c = parse(
+            "+gpu -storage \"proof of personhood\" ticker:FIL tag:\"data markets\" decentral* title:bit*",
+        );
+        assert_eq!(
+            c[0],
+            Clause {
+                occur: Occur::Must,
+                target: t("gpu")
+            }
+        );
+        assert_eq!(
+            c[1],
+            Clause {
+                occur: Occur::MustNot,
+                target: t("storage")
+            }
+        );
         assert_eq!(c[2], should(Target::Phrase("proof of personhood".into())));
-        assert_eq!(c[3], should(Target::Field { field: "ticker".into(), value: "FIL".into(), prefix: false }));
-        assert_eq!(c[4], should(Target::Field { field: "tag".into(), value: "data markets".into(), prefix: false }));
+        assert_eq!(
+            c[3],
+            should(Target::Field {
+                field: "ticker".into(),
+                value: "FIL".into(),
+                prefix: false
+            })
+        );
+        assert_eq!(
+            c[4],
+            should(Target::Field {
+                field: "tag".into(),
+                value: "data markets".into(),
+                prefix: false
+            })
+        );
         assert_eq!(c[5], should(Target::Prefix("decentral".into())));
-        assert_eq!(c[6], should(Target::Field { field: "title".into(), value: "bit".into(), prefix: true }));
+        assert_eq!(
+            c[6],
+            should(Target::Field {
+                field: "title".into(),
+                value: "bit".into(),
+                prefix: true
+            })
+        );
     }
 
     #[test]

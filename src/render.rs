@@ -21,7 +21,11 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     /// Bold text.
     pub fn bold(&self, s: &str) -> String {
@@ -53,7 +57,8 @@ pub fn snippet(s: &Snippet, style: Style) -> String {
     let mut out = String::with_capacity(s.text.len() + 16);
     let mut at = 0;
     for &(a, b) in &s.highlights {
-        if a < at || b > s.text.len() || !s.text.is_char_boundary(a) || !s.text.is_char_boundary(b) {
+        if a < at || b > s.text.len() || !s.text.is_char_boundary(a) || !s.text.is_char_boundary(b)
+        {
             continue;
         }
         out.push_str(&s.text[at..a]);
@@ -76,7 +81,12 @@ pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<
             (Some(c), None) => c.clone(),
             _ => String::new(),
         };
-        let meta = [h.kind.as_str(), label.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
+        let meta = [h.kind.as_str(), label.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" · ");
         writeln!(w, "{head}  {}", style.cyan(&meta))?;
         writeln!(w, "    {}", style.dim(&h.path))?;
         if !h.snippet.text.is_empty() {
@@ -84,7 +94,11 @@ pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<
         }
     }
     let shown = r.hits.len();
-    let mut tail = format!("{} hit{}", r.total_hits, if r.total_hits == 1 { "" } else { "s" });
+    let mut tail = format!(
+        "{} hit{}",
+        r.total_hits,
+        if r.total_hits == 1 { "" } else { "s" }
+    );
     if shown < r.total_hits {
         tail.push_str(&format!(" (showing {shown})"));
     }
@@ -124,7 +138,12 @@ fn label(cat: &str, sub: Option<&str>) -> String {
 }
 
 /// The classify table, optionally with every signal.
-pub fn classify(w: &mut dyn Write, results: &[ProjectResult], explain: bool, style: Style) -> io::Result<()> {
+pub fn classify(
+    w: &mut dyn Write,
+    results: &[ProjectResult],
+    explain: bool,
+    style: Style,
+) -> io::Result<()> {
     let rows: Vec<[String; 6]> = results
         .iter()
         .map(|r| {
@@ -145,7 +164,14 @@ pub fn classify(w: &mut dyn Write, results: &[ProjectResult], explain: bool, sty
             ]
         })
         .collect();
-    let header = ["NAME", "TICKER", "PREDICTED", "CONF", "PINNED", "TOP EVIDENCE"];
+    let header = [
+        "NAME",
+        "TICKER",
+        "PREDICTED",
+        "CONF",
+        "PINNED",
+        "TOP EVIDENCE",
+    ];
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
@@ -158,7 +184,10 @@ pub fn classify(w: &mut dyn Write, results: &[ProjectResult], explain: bool, sty
             if i == 5 {
                 s.push_str(c);
             } else {
-                s.push_str(&format!("{c}{}  ", " ".repeat(widths[i] - c.chars().count())));
+                s.push_str(&format!(
+                    "{c}{}  ",
+                    " ".repeat(widths[i] - c.chars().count())
+                ));
             }
         }
         s.trim_end().to_string()
@@ -166,7 +195,15 @@ pub fn classify(w: &mut dyn Write, results: &[ProjectResult], explain: bool, sty
     writeln!(w, "{}", style.bold(&line(&header.map(String::from))))?;
     for (row, r) in rows.iter().zip(results) {
         let text = line(row);
-        writeln!(w, "{}", if r.disagrees() { style.yellow(&text) } else { text })?;
+        writeln!(
+            w,
+            "{}",
+            if r.disagrees() {
+                style.yellow(&text)
+            } else {
+                text
+            }
+        )?;
         if explain {
             writeln!(w, "    scores: {}; scope {}", scores(r), r.scope_score)?;
             if !r.secondary.is_empty() {
@@ -181,27 +218,64 @@ pub fn classify(w: &mut dyn Write, results: &[ProjectResult], explain: bool, sty
 }
 
 fn scores(r: &ProjectResult) -> String {
-    r.scores.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+    r.scores
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One evidence line: `+3.00 resources/compute "gpu" matched "GPUs" ×3 (body:12)`.
 pub fn evidence(e: &Evidence) -> String {
     let owner = label(&e.category, e.subcategory.as_deref());
-    let times = if e.count > 1 { format!(" ×{}", e.count) } else { String::new() };
-    format!("{:+.2} {owner} {} matched \"{}\"{times} ({}:{})", e.weight, e.signal, e.matched, e.field.as_str(), e.line)
+    let times = if e.count > 1 {
+        format!(" ×{}", e.count)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:+.2} {owner} {} matched \"{}\"{times} ({}:{})",
+        e.weight,
+        e.signal,
+        e.matched,
+        e.field.as_str(),
+        e.line
+    )
 }
 
 /// The evaluation summary, confusion matrix and misses.
 pub fn evaluation(w: &mut dyn Write, e: &Evaluation, style: Style) -> io::Result<()> {
-    writeln!(w, "{} pinned projects; accuracy {} (with subcategory {}); macro-F1 {:.3}", e.evaluated, pct(e.accuracy), pct(e.subcategory_accuracy), e.macro_f1)?;
+    writeln!(
+        w,
+        "{} pinned projects; accuracy {} (with subcategory {}); macro-F1 {:.3}",
+        e.evaluated,
+        pct(e.accuracy),
+        pct(e.subcategory_accuracy),
+        e.macro_f1
+    )?;
     writeln!(w)?;
-    writeln!(w, "{}", style.bold(&format!("{:<16} {:>9} {:>7} {:>6} {:>7}", "LABEL", "PRECISION", "RECALL", "F1", "SUPPORT")))?;
+    writeln!(
+        w,
+        "{}",
+        style.bold(&format!(
+            "{:<16} {:>9} {:>7} {:>6} {:>7}",
+            "LABEL", "PRECISION", "RECALL", "F1", "SUPPORT"
+        ))
+    )?;
     for s in &e.per_category {
-        writeln!(w, "{:<16} {:>9.3} {:>7.3} {:>6.3} {:>7}", s.label, s.precision, s.recall, s.f1, s.support)?;
+        writeln!(
+            w,
+            "{:<16} {:>9.3} {:>7.3} {:>6.3} {:>7}",
+            s.label, s.precision, s.recall, s.f1, s.support
+        )?;
     }
     let labels: Vec<&String> = e.per_category.iter().map(|s| &s.label).collect();
     writeln!(w)?;
-    writeln!(w, "{}", style.bold("confusion (rows pinned, columns predicted)"))?;
+    writeln!(
+        w,
+        "{}",
+        style.bold("confusion (rows pinned, columns predicted)")
+    )?;
     let mut head = format!("{:<16}", "");
     for l in &labels {
         head.push_str(&format!(" {:>14}", l));
@@ -210,7 +284,12 @@ pub fn evaluation(w: &mut dyn Write, e: &Evaluation, style: Style) -> io::Result
     for row in &labels {
         let mut line = format!("{row:<16}");
         for col in &labels {
-            let n = e.confusion.get(*row).and_then(|m| m.get(*col)).copied().unwrap_or(0);
+            let n = e
+                .confusion
+                .get(*row)
+                .and_then(|m| m.get(*col))
+                .copied()
+                .unwrap_or(0);
             line.push_str(&format!(" {n:>14}"));
         }
         writeln!(w, "{line}")?;
@@ -246,8 +325,14 @@ pub fn lint(w: &mut dyn Write, l: &Lint, style: Style) -> io::Result<()> {
     writeln!(w, "taxonomy is valid")?;
     let sections = [
         ("signals that never fire on the corpus", &l.never_fire),
-        ("terms used as signals in several categories", &l.shared_terms),
-        ("categories and subcategories no project reaches", &l.unreached),
+        (
+            "terms used as signals in several categories",
+            &l.shared_terms,
+        ),
+        (
+            "categories and subcategories no project reaches",
+            &l.unreached,
+        ),
     ];
     for (title, items) in sections {
         if items.is_empty() {
@@ -267,8 +352,14 @@ mod tests {
 
     #[test]
     fn snippet_bold_only_with_color() {
-        let s = Snippet { text: "a GPU market".into(), highlights: vec![(2, 5)] };
+        let s = Snippet {
+            text: "a GPU market".into(),
+            highlights: vec![(2, 5)],
+        };
         assert_eq!(snippet(&s, Style { color: false }), "a GPU market");
-        assert_eq!(snippet(&s, Style { color: true }), "a \x1b[1mGPU\x1b[0m market");
+        assert_eq!(
+            snippet(&s, Style { color: true }),
+            "a \x1b[1mGPU\x1b[0m market"
+        );
     }
 }

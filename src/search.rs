@@ -13,7 +13,9 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term,
+};
 
 use crate::error::{Error, Result};
 use crate::index::{Fields, KbIndex, TEXT_TOKENIZER, meta_words};
@@ -98,23 +100,38 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         .try_into()
         .map_err(|e| Error::index(&idx.dir, e))?;
     let searcher = reader.searcher();
-    let builder = QueryBuilder { idx, searcher: &searcher };
+    let builder = QueryBuilder {
+        idx,
+        searcher: &searcher,
+    };
     let clauses = query::parse(query);
     let q = builder.build(&clauses, opts);
     let limit = opts.limit.max(1);
     let (top, (total, counts)) = searcher
-        .search(&q, &(TopDocs::with_limit(limit).order_by_score(), (Count, CategoryCounts)))
+        .search(
+            &q,
+            &(
+                TopDocs::with_limit(limit).order_by_score(),
+                (Count, CategoryCounts),
+            ),
+        )
         .map_err(|e| Error::index(&idx.dir, e))?;
 
-    let snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.body).ok().map(|mut g| {
-        g.set_max_num_chars(SNIPPET_CHARS);
-        g
-    });
+    let snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.body)
+        .ok()
+        .map(|mut g| {
+            g.set_max_num_chars(SNIPPET_CHARS);
+            g
+        });
     let f = idx.fields;
     let mut hits = Vec::with_capacity(top.len());
     for (rank, (score, addr)) in top.into_iter().enumerate() {
         let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
-        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         let snippet = make_snippet(&doc, f, snippets.as_ref());
         hits.push(Hit {
             rank: rank + 1,
@@ -131,7 +148,12 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     }
     let mut facets = BTreeMap::new();
     facets.insert("category".to_string(), counts);
-    Ok(SearchResults { query: query.to_string(), total_hits: total, hits, facets })
+    Ok(SearchResults {
+        query: query.to_string(),
+        total_hits: total,
+        hits,
+        facets,
+    })
 }
 
 fn make_snippet(doc: &TantivyDocument, f: Fields, generator: Option<&SnippetGenerator>) -> Snippet {
@@ -145,7 +167,10 @@ fn make_snippet(doc: &TantivyDocument, f: Fields, generator: Option<&SnippetGene
     }
     let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
     let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    Snippet { text: crate::text::truncate_chars(&flat, SNIPPET_CHARS), highlights: Vec::new() }
+    Snippet {
+        text: crate::text::truncate_chars(&flat, SNIPPET_CHARS),
+        highlights: Vec::new(),
+    }
 }
 
 struct QueryBuilder<'a> {
@@ -168,7 +193,14 @@ impl QueryBuilder<'_> {
                     // rather than emptying the result.
                     if let Some(q) = q {
                         positive_built = true;
-                        parts.push((if c.occur == Occur::Must { TOccur::Must } else { TOccur::Should }, q));
+                        parts.push((
+                            if c.occur == Occur::Must {
+                                TOccur::Must
+                            } else {
+                                TOccur::Should
+                            },
+                            q,
+                        ));
                     }
                 }
                 Occur::MustNot => {
@@ -195,7 +227,10 @@ impl QueryBuilder<'_> {
             if parts.is_empty() && filters.is_empty() {
                 return Box::new(EmptyQuery);
             }
-            parts.push((TOccur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
+            parts.push((
+                TOccur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+            ));
         }
         let has_must = parts.iter().any(|(o, _)| *o == TOccur::Must);
         let mut outer: Vec<(TOccur, Box<dyn Query>)> = Vec::new();
@@ -203,7 +238,8 @@ impl QueryBuilder<'_> {
             // Must clauses and Should clauses together: Should only adds to the score.
             outer = parts;
         } else {
-            let (should, not): (Vec<_>, Vec<_>) = parts.into_iter().partition(|(o, _)| *o == TOccur::Should);
+            let (should, not): (Vec<_>, Vec<_>) =
+                parts.into_iter().partition(|(o, _)| *o == TOccur::Should);
             outer.push((TOccur::Must, Box::new(BooleanQuery::new(should))));
             outer.extend(not);
         }
@@ -227,7 +263,11 @@ impl QueryBuilder<'_> {
                 self.prefix_query(f.aliases, p, ALIAS_BOOST),
                 self.prefix_query(f.body, p, BODY_BOOST),
             ]),
-            Target::Field { field, value, prefix } => self.field(field, value, *prefix),
+            Target::Field {
+                field,
+                value,
+                prefix,
+            } => self.field(field, value, *prefix),
         }
     }
 
@@ -236,9 +276,15 @@ impl QueryBuilder<'_> {
         let f = self.idx.fields;
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
         let ticker_like = bare.len() >= 2
-            && bare.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && bare
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             || word.starts_with('$');
-        let ticker_boost = if ticker_like { TICKER_BOOST } else { TICKER_BOOST_LOWER };
+        let ticker_boost = if ticker_like {
+            TICKER_BOOST
+        } else {
+            TICKER_BOOST_LOWER
+        };
         disjunction(vec![
             self.text_query(f.title, word, TITLE_BOOST),
             self.text_query(f.aliases, word, ALIAS_BOOST),
@@ -254,14 +300,20 @@ impl QueryBuilder<'_> {
         let exact_or_prefix = |fld: Field| -> Option<Box<dyn Query>> {
             if prefix {
                 let re = format!("{}.*", regex_escape(&lower));
-                RegexQuery::from_pattern(&re, fld).ok().map(|q| Box::new(q) as Box<dyn Query>)
+                RegexQuery::from_pattern(&re, fld)
+                    .ok()
+                    .map(|q| Box::new(q) as Box<dyn Query>)
             } else {
                 Some(exact(fld, &lower))
             }
         };
         match field {
             "title" | "name" => {
-                if prefix { self.prefix_query(f.title, value, TITLE_BOOST) } else { self.text_query(f.title, value, TITLE_BOOST) }
+                if prefix {
+                    self.prefix_query(f.title, value, TITLE_BOOST)
+                } else {
+                    self.text_query(f.title, value, TITLE_BOOST)
+                }
             }
             "alias" | "aliases" => self.text_query(f.aliases, value, ALIAS_BOOST),
             "body" | "text" => self.text_query(f.body, value, BODY_BOOST),
@@ -284,7 +336,8 @@ impl QueryBuilder<'_> {
                         .collect();
                     terms.into_iter().next()
                 } else {
-                    self.word(&format!("{other} {value}")).or_else(|| self.word(value))
+                    self.word(&format!("{other} {value}"))
+                        .or_else(|| self.word(value))
                 }
             }
         }
@@ -293,7 +346,9 @@ impl QueryBuilder<'_> {
     fn has_meta_key(&self, key: &str) -> bool {
         let f = self.idx.fields;
         self.searcher.segment_readers().iter().any(|seg| {
-            let Ok(inv) = seg.inverted_index(f.meta) else { return false };
+            let Ok(inv) = seg.inverted_index(f.meta) else {
+                return false;
+            };
             let mut stream = match inv.terms().range().ge(key.as_bytes()).into_stream() {
                 Ok(s) => s,
                 Err(_) => return false,
@@ -313,7 +368,10 @@ impl QueryBuilder<'_> {
                 IndexRecordOption::WithFreqs,
             )),
             _ => {
-                let terms = tokens.into_iter().map(|(pos, t)| (pos, Term::from_field_text(field, &t))).collect();
+                let terms = tokens
+                    .into_iter()
+                    .map(|(pos, t)| (pos, Term::from_field_text(field, &t)))
+                    .collect();
                 Box::new(PhraseQuery::new_with_offset(terms))
             }
         };
@@ -332,11 +390,18 @@ impl QueryBuilder<'_> {
             alts.push(regex_escape(&lower[..n].iter().collect::<String>()));
         }
         let re = alts.join("|");
-        RegexQuery::from_pattern(&re, field).ok().map(|q| boost(Box::new(q), weight))
+        RegexQuery::from_pattern(&re, field)
+            .ok()
+            .map(|q| boost(Box::new(q), weight))
     }
 
     fn tokens(&self, text: &str) -> Vec<(usize, String)> {
-        let mut analyzer = self.idx.index.tokenizers().get(TEXT_TOKENIZER).expect("registered at open");
+        let mut analyzer = self
+            .idx
+            .index
+            .tokenizers()
+            .get(TEXT_TOKENIZER)
+            .expect("registered at open");
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {
@@ -348,15 +413,26 @@ impl QueryBuilder<'_> {
 }
 
 fn exact(field: Field, value: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
 }
 
 fn boost(q: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
-    if (weight - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, weight)) }
+    if (weight - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, weight))
+    }
 }
 
 fn disjunction(parts: Vec<Option<Box<dyn Query>>>) -> Option<Box<dyn Query>> {
-    let parts: Vec<(TOccur, Box<dyn Query>)> = parts.into_iter().flatten().map(|q| (TOccur::Should, q)).collect();
+    let parts: Vec<(TOccur, Box<dyn Query>)> = parts
+        .into_iter()
+        .flatten()
+        .map(|q| (TOccur::Should, q))
+        .collect();
     (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn Query>)
 }
 
@@ -380,14 +456,20 @@ impl Collector for CategoryCounts {
     fn for_segment(&self, _ord: u32, seg: &SegmentReader) -> tantivy::Result<CategorySegment> {
         let column = seg.fast_fields().str("category")?;
         let n = column.as_ref().map_or(0, |c| c.num_terms());
-        Ok(CategorySegment { column, counts: vec![0; n] })
+        Ok(CategorySegment {
+            column,
+            counts: vec![0; n],
+        })
     }
 
     fn requires_scoring(&self) -> bool {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<BTreeMap<String, u64>>) -> tantivy::Result<BTreeMap<String, u64>> {
+    fn merge_fruits(
+        &self,
+        fruits: Vec<BTreeMap<String, u64>>,
+    ) -> tantivy::Result<BTreeMap<String, u64>> {
         let mut out = BTreeMap::new();
         for f in fruits {
             for (k, v) in f {
@@ -427,8 +509,16 @@ impl SegmentCollector for CategorySegment {
 
 /// Looks up stored documents by exact id (used by `show` and the report).
 pub fn doc_by_id(idx: &KbIndex, searcher: &Searcher, id: &str) -> Option<DocAddress> {
-    let q = TermQuery::new(Term::from_field_text(idx.fields.id, id), IndexRecordOption::Basic);
-    searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).ok()?.into_iter().next().map(|(_, a)| a)
+    let q = TermQuery::new(
+        Term::from_field_text(idx.fields.id, id),
+        IndexRecordOption::Basic,
+    );
+    searcher
+        .search(&q, &TopDocs::with_limit(1).order_by_score())
+        .ok()?
+        .into_iter()
+        .next()
+        .map(|(_, a)| a)
 }
 
 #[cfg(test)]
@@ -442,9 +532,18 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         crate::kb::init(tmp.path()).unwrap();
         let notes = [
-            ("corpus/projects/filecoin.md", "---\nname: Filecoin\nticker: FIL\ntags: [storage]\ncategory: resources\nsubcategory: storage\n---\nA decentralized storage network. Storage providers earn FIL."),
-            ("corpus/projects/render.md", "---\nname: Render\nticker: RNDR\naliases: [Render Network]\ntags: [gpu]\ncategory: resources\nsubcategory: compute\n---\nA GPU marketplace for rendering and AI. Filecoin is mentioned here once."),
-            ("corpus/articles/a.md", "---\ntitle: Market note\npublisher: Grayscale Research\n---\nFilecoin, Render and storage networks. What's next? Zero-knowledge proofs."),
+            (
+                "corpus/projects/filecoin.md",
+                "---\nname: Filecoin\nticker: FIL\ntags: [storage]\ncategory: resources\nsubcategory: storage\n---\nA decentralized storage network. Storage providers earn FIL.",
+            ),
+            (
+                "corpus/projects/render.md",
+                "---\nname: Render\nticker: RNDR\naliases: [Render Network]\ntags: [gpu]\ncategory: resources\nsubcategory: compute\n---\nA GPU marketplace for rendering and AI. Filecoin is mentioned here once.",
+            ),
+            (
+                "corpus/articles/a.md",
+                "---\ntitle: Market note\npublisher: Grayscale Research\n---\nFilecoin, Render and storage networks. What's next? Zero-knowledge proofs.",
+            ),
         ];
         for (p, t) in notes {
             std::fs::write(tmp.path().join(p), t).unwrap();
@@ -460,24 +559,49 @@ mod tests {
     }
 
     fn opts() -> SearchOptions {
-        SearchOptions { limit: 10, ..SearchOptions::default() }
+        SearchOptions {
+            limit: 10,
+            ..SearchOptions::default()
+        }
     }
 
     #[test]
     fn names_and_tickers_rank_first() {
         let (_t, idx) = kb();
-        assert_eq!(ids(&search(&idx, "FIL", &opts()).unwrap())[0], "projects/filecoin");
-        assert_eq!(ids(&search(&idx, "filecoin", &opts()).unwrap())[0], "projects/filecoin");
-        assert_eq!(ids(&search(&idx, "$RNDR", &opts()).unwrap())[0], "projects/render");
+        assert_eq!(
+            ids(&search(&idx, "FIL", &opts()).unwrap())[0],
+            "projects/filecoin"
+        );
+        assert_eq!(
+            ids(&search(&idx, "filecoin", &opts()).unwrap())[0],
+            "projects/filecoin"
+        );
+        assert_eq!(
+            ids(&search(&idx, "$RNDR", &opts()).unwrap())[0],
+            "projects/render"
+        );
     }
 
     #[test]
     fn punctuation_never_fails() {
         let (_t, idx) = kb();
-        for q in ["what's next?", "zero-knowledge", "a: b", "\"unbalanced", "+ - * ( ) [ ] { } ^ ~ \\ /", "", "NOT", "title:", "http://x"] {
+        for q in [
+            "what's next?",
+            "zero-knowledge",
+            "a: b",
+            "\"unbalanced",
+            "+ - * ( ) [ ] { } ^ ~ \\ /",
+            "",
+            "NOT",
+            "title:",
+            "http://x",
+        ] {
             search(&idx, q, &opts()).unwrap();
         }
-        assert_eq!(ids(&search(&idx, "What's next?", &opts()).unwrap()), vec!["articles/a"]);
+        assert_eq!(
+            ids(&search(&idx, "What's next?", &opts()).unwrap()),
+            vec!["articles/a"]
+        );
     }
 
     #[test]
@@ -504,12 +628,36 @@ mod tests {
     #[test]
     fn filters_and_facets() {
         let (_t, idx) = kb();
-        let r = search(&idx, "filecoin", &SearchOptions { kind: Some("project".into()), ..opts() }).unwrap();
+        let r = search(
+            &idx,
+            "filecoin",
+            &SearchOptions {
+                kind: Some("project".into()),
+                ..opts()
+            },
+        )
+        .unwrap();
         assert_eq!(r.total_hits, 2);
         assert_eq!(r.facets["category"]["resources"], 2);
-        let r = search(&idx, "filecoin", &SearchOptions { tags: vec!["GPU".into()], ..opts() }).unwrap();
+        let r = search(
+            &idx,
+            "filecoin",
+            &SearchOptions {
+                tags: vec!["GPU".into()],
+                ..opts()
+            },
+        )
+        .unwrap();
         assert_eq!(ids(&r), vec!["projects/render"]);
-        let r = search(&idx, "", &SearchOptions { category: Some("resources".into()), ..opts() }).unwrap();
+        let r = search(
+            &idx,
+            "",
+            &SearchOptions {
+                category: Some("resources".into()),
+                ..opts()
+            },
+        )
+        .unwrap();
         assert_eq!(r.total_hits, 2, "filters alone list everything in them");
         let r = search(&idx, "the", &opts()).unwrap();
         assert_eq!(r.total_hits, 0, "stop words alone match nothing");
@@ -522,6 +670,9 @@ mod tests {
         let s = &r.hits[0].snippet;
         assert!(!s.highlights.is_empty());
         let (a, b) = s.highlights[0];
-        assert!(s.text[a..b].to_lowercase().starts_with("storage") || s.text[a..b].to_lowercase().starts_with("provider"));
+        assert!(
+            s.text[a..b].to_lowercase().starts_with("storage")
+                || s.text[a..b].to_lowercase().starts_with("provider")
+        );
     }
 }

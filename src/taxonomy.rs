@@ -160,22 +160,38 @@ impl Taxonomy {
     /// Loads and validates the taxonomy file at `path`.
     pub fn load(path: &Path) -> Result<Taxonomy> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let shown = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let shown = if path.is_absolute() || path.starts_with(".") { shown } else { path.display().to_string() };
+        let shown = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let shown = if path.is_absolute() || path.starts_with(".") {
+            shown
+        } else {
+            path.display().to_string()
+        };
         Taxonomy::parse(&text, &shown).map_err(Error::LocatedMany)
     }
 
     /// Parses and validates taxonomy text; `path` is used in diagnostics.
     pub fn parse(text: &str, path: &str) -> std::result::Result<Taxonomy, Vec<Diagnostic>> {
         let raw: RawTaxonomy = crate::yaml::parse(text, path, 1).map_err(|d| vec![d])?;
-        let mut v = Validator { path, problems: Vec::new(), ids: BTreeSet::new() };
+        let mut v = Validator {
+            path,
+            problems: Vec::new(),
+            ids: BTreeSet::new(),
+        };
         let tax = v.taxonomy(raw, text);
-        if v.problems.is_empty() { Ok(tax) } else { Err(v.problems) }
+        if v.problems.is_empty() {
+            Ok(tax)
+        } else {
+            Err(v.problems)
+        }
     }
 
     /// The embedded default taxonomy.
     pub fn default_taxonomy() -> Taxonomy {
-        Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE).expect("the embedded taxonomy is validated by a unit test")
+        Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE)
+            .expect("the embedded taxonomy is validated by a unit test")
     }
 
     /// Finds a category by id.
@@ -185,7 +201,10 @@ impl Taxonomy {
 
     /// Finds a subcategory of `category` by id.
     pub fn subcategory(&self, category: &str, id: &str) -> Option<&Subcategory> {
-        self.category(category)?.subcategories.iter().find(|s| s.id == id)
+        self.category(category)?
+            .subcategories
+            .iter()
+            .find(|s| s.id == id)
     }
 
     /// Label of a category id, or the id itself; `none` reads "Not AI".
@@ -272,19 +291,30 @@ fn pos<T>(s: &Spanned<T>) -> (usize, usize) {
 
 impl Validator<'_> {
     fn err(&mut self, (line, column): (usize, usize), message: impl Into<String>) {
-        self.problems.push(Diagnostic::new(self.path, line, column, message));
+        self.problems
+            .push(Diagnostic::new(self.path, line, column, message));
     }
 
     fn taxonomy(&mut self, raw: RawTaxonomy, text: &str) -> Taxonomy {
         self.thresholds(&raw.thresholds, text);
         if raw.categories.is_empty() {
-            self.err((1, 1), "`categories` is empty: define at least one category");
+            self.err(
+                (1, 1),
+                "`categories` is empty: define at least one category",
+            );
         }
         let scope = self.signals(raw.scope.signals);
         if !scope.iter().any(|s| s.weight > 0.0) {
-            self.err((1, 1), "`scope` has no positive signal: nothing could ever count as AI-related");
+            self.err(
+                (1, 1),
+                "`scope` has no positive signal: nothing could ever count as AI-related",
+            );
         }
-        let categories = raw.categories.into_iter().map(|c| self.category(c)).collect();
+        let categories = raw
+            .categories
+            .into_iter()
+            .map(|c| self.category(c))
+            .collect();
         Taxonomy {
             version: raw.version.value,
             hash: blake3::hash(text.as_bytes()).to_hex()[..12].to_string(),
@@ -295,7 +325,10 @@ impl Validator<'_> {
     }
 
     fn thresholds(&mut self, t: &Thresholds, text: &str) {
-        let line = text.lines().position(|l| l.starts_with("thresholds:")).map_or(1, |i| i + 1);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("thresholds:"))
+            .map_or(1, |i| i + 1);
         let checks = [
             ("scope", t.scope, 0.0, 1000.0),
             ("min_score", t.min_score, 0.0, 1000.0),
@@ -307,7 +340,10 @@ impl Validator<'_> {
         ];
         for (name, value, lo, hi) in checks {
             if !(value.is_finite() && value >= lo && value <= hi) {
-                self.err((line, 1), format!("thresholds.{name} is {value}; it must be between {lo} and {hi}"));
+                self.err(
+                    (line, 1),
+                    format!("thresholds.{name} is {value}; it must be between {lo} and {hi}"),
+                );
             }
         }
     }
@@ -315,14 +351,24 @@ impl Validator<'_> {
     fn id(&mut self, id: &Spanned<String>, what: &str) {
         let p = pos(id);
         let v = &id.value;
-        if v.is_empty() || !v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            self.err(p, format!("{what} id `{v}` must be lower-case letters, digits and hyphens"));
+        if v.is_empty()
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            self.err(
+                p,
+                format!("{what} id `{v}` must be lower-case letters, digits and hyphens"),
+            );
         }
         if v == NONE || v == "scope" {
             self.err(p, format!("{what} id `{v}` is reserved"));
         }
         if !self.ids.insert(v.clone()) {
-            self.err(p, format!("duplicate id `{v}`: category and subcategory ids must be unique"));
+            self.err(
+                p,
+                format!("duplicate id `{v}`: category and subcategory ids must be unique"),
+            );
         }
     }
 
@@ -336,15 +382,36 @@ impl Validator<'_> {
                 self.id(&s.id, "subcategory");
                 let signals = self.signals(s.signals);
                 if !signals.iter().any(|g| g.weight > 0.0) {
-                    self.err(pos(&s.id), format!("subcategory `{}` has no positive signal", s.id.value));
+                    self.err(
+                        pos(&s.id),
+                        format!("subcategory `{}` has no positive signal", s.id.value),
+                    );
                 }
-                Subcategory { id: s.id.value, label: s.label, description: s.description, signals }
+                Subcategory {
+                    id: s.id.value,
+                    label: s.label,
+                    description: s.description,
+                    signals,
+                }
             })
             .collect();
-        if !signals.iter().chain(subcategories.iter().flat_map(|s| &s.signals)).any(|s| s.weight > 0.0) {
-            self.err(pos(&raw.id), format!("category `{}` has no signals", raw.id.value));
+        if !signals
+            .iter()
+            .chain(subcategories.iter().flat_map(|s| &s.signals))
+            .any(|s| s.weight > 0.0)
+        {
+            self.err(
+                pos(&raw.id),
+                format!("category `{}` has no signals", raw.id.value),
+            );
         }
-        Category { id: raw.id.value, label: raw.label, description: raw.description, signals, subcategories }
+        Category {
+            id: raw.id.value,
+            label: raw.label,
+            description: raw.description,
+            signals,
+            subcategories,
+        }
     }
 
     fn signals(&mut self, raw: Vec<RawSignal>) -> Vec<Signal> {
@@ -359,9 +426,13 @@ impl Validator<'_> {
             self.err(wpos, format!("weight {w} is out of range: use a non-zero number between -{MAX_WEIGHT} and {MAX_WEIGHT}"));
             ok = false;
         }
-        let kinds = raw.term.is_some() as u8 + raw.terms.is_some() as u8 + raw.pattern.is_some() as u8;
+        let kinds =
+            raw.term.is_some() as u8 + raw.terms.is_some() as u8 + raw.pattern.is_some() as u8;
         if kinds != 1 {
-            self.err(wpos, "a signal needs exactly one of `term`, `terms` or `pattern`");
+            self.err(
+                wpos,
+                "a signal needs exactly one of `term`, `terms` or `pattern`",
+            );
             return None;
         }
         let (matcher, line) = if let Some(t) = raw.term.or(None) {
@@ -379,14 +450,35 @@ impl Validator<'_> {
                 .build();
             match built {
                 Ok(re) if re.is_match("") => {
-                    self.err(at, format!("pattern `{}` matches the empty string", p.value));
+                    self.err(
+                        at,
+                        format!("pattern `{}` matches the empty string", p.value),
+                    );
                     (None, at.0)
                 }
-                Ok(_) => (Some(Matcher::Pattern { regex: p.value, case_sensitive: raw.case_sensitive }), at.0),
+                Ok(_) => (
+                    Some(Matcher::Pattern {
+                        regex: p.value,
+                        case_sensitive: raw.case_sensitive,
+                    }),
+                    at.0,
+                ),
                 Err(e) => {
                     let why = e.to_string();
-                    let why = why.lines().rev().find(|l| l.starts_with("error:")).unwrap_or(why.lines().last().unwrap_or("")).trim();
-                    self.err(at, format!("invalid regex `{}`: {}", p.value, why.trim_start_matches("error: ")));
+                    let why = why
+                        .lines()
+                        .rev()
+                        .find(|l| l.starts_with("error:"))
+                        .unwrap_or(why.lines().last().unwrap_or(""))
+                        .trim();
+                    self.err(
+                        at,
+                        format!(
+                            "invalid regex `{}`: {}",
+                            p.value,
+                            why.trim_start_matches("error: ")
+                        ),
+                    );
                     (None, at.0)
                 }
             }
@@ -408,13 +500,21 @@ impl Validator<'_> {
                 "body" => fields.push(Field::Body),
                 "any" => {}
                 other => {
-                    self.err(at, format!("unknown field `{other}`: use name, tags, body or any"));
+                    self.err(
+                        at,
+                        format!("unknown field `{other}`: use name, tags, body or any"),
+                    );
                     ok = false;
                 }
             }
         }
         let matcher = matcher?;
-        ok.then_some(Signal { matcher, weight: w, fields, line })
+        ok.then_some(Signal {
+            matcher,
+            weight: w,
+            fields,
+            line,
+        })
     }
 
     fn terms(&mut self, terms: Vec<String>, at: (usize, usize)) -> Option<Matcher> {
@@ -426,7 +526,10 @@ impl Validator<'_> {
                 return None;
             }
             if words.len() > 8 {
-                self.err(at, format!("term `{t}` is longer than 8 words; use a pattern"));
+                self.err(
+                    at,
+                    format!("term `{t}` is longer than 8 words; use a pattern"),
+                );
                 return None;
             }
             out.push(words.join(" "));
@@ -448,7 +551,13 @@ mod tests {
     #[test]
     fn default_taxonomy_is_valid() {
         let t = Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE).unwrap_or_else(|e| {
-            panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                e.iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         });
         let ids: Vec<_> = t.categories.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["infrastructure", "resources", "problems"]);
@@ -457,13 +566,20 @@ mod tests {
     #[test]
     fn parses_a_minimal_taxonomy() {
         let t = Taxonomy::parse(MINI, "t.yaml").unwrap();
-        assert_eq!(t.categories[0].subcategories[0].signals[0].matcher, Matcher::Terms(vec!["gpu".into(), "gpu marketplace".into()]));
+        assert_eq!(
+            t.categories[0].subcategories[0].signals[0].matcher,
+            Matcher::Terms(vec!["gpu".into(), "gpu marketplace".into()])
+        );
         assert_eq!(t.categories[0].subcategories[0].signals[0].line, 15);
         assert_eq!(t.thresholds, Thresholds::default());
     }
 
     fn errors(text: &str) -> Vec<String> {
-        Taxonomy::parse(text, "taxonomy.yaml").unwrap_err().iter().map(|d| d.to_string()).collect()
+        Taxonomy::parse(text, "taxonomy.yaml")
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
     }
 
     #[test]
@@ -475,19 +591,40 @@ mod tests {
 
     #[test]
     fn duplicate_ids_bad_regex_and_weights_are_reported_together() {
-        let text = MINI.replace("id: compute", "id: resources").replace("weight: 3", "weight: 30")
+        let text = MINI
+            .replace("id: compute", "id: resources")
+            .replace("weight: 3", "weight: 30")
             + "          - pattern: 'gpu('\n            weight: 1\n";
         let e = errors(&text);
-        assert!(e.iter().any(|m| m.contains("duplicate id `resources`") && m.starts_with("taxonomy.yaml:11:")), "{e:?}");
-        assert!(e.iter().any(|m| m.contains("weight 30") && m.starts_with("taxonomy.yaml:16:")), "{e:?}");
-        assert!(e.iter().any(|m| m.contains("invalid regex") && m.contains("unclosed") && m.starts_with("taxonomy.yaml:17:")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|m| m.contains("duplicate id `resources`")
+                    && m.starts_with("taxonomy.yaml:11:")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("weight 30") && m.starts_with("taxonomy.yaml:16:")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|m| m.contains("invalid regex")
+                && m.contains("unclosed")
+                && m.starts_with("taxonomy.yaml:17:")),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn category_without_signals_is_an_error() {
         let text = "version: 1\nscope:\n  signals:\n    - term: ai\n      weight: 2\ncategories:\n  - id: empty\n    label: E\n    description: d\n";
         let e = errors(text);
-        assert!(e.iter().any(|m| m.contains("category `empty` has no signals") && m.starts_with("taxonomy.yaml:7:")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|m| m.contains("category `empty` has no signals")
+                    && m.starts_with("taxonomy.yaml:7:")),
+            "{e:?}"
+        );
     }
 
     #[test]

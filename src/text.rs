@@ -12,15 +12,19 @@ pub fn markdown_to_text(md: &str) -> String {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak => out.push(' '),
             Event::HardBreak | Event::Rule => out.push('\n'),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock)
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
+            )
             | Event::End(TagEnd::TableRow | TagEnd::TableHead | TagEnd::BlockQuote(_))
-                if !out.ends_with('\n') => {
-                    out.push('\n');
-                }
+                if !out.ends_with('\n') =>
+            {
+                out.push('\n');
+            }
             Event::End(TagEnd::TableCell) | Event::Start(Tag::Item)
-                if !out.is_empty() && !out.ends_with([' ', '\n']) => {
-                    out.push(' ');
-                }
+                if !out.is_empty() && !out.ends_with([' ', '\n']) =>
+            {
+                out.push(' ');
+            }
             _ => {}
         }
     }
@@ -85,8 +89,13 @@ pub fn normalize_word(word: &str, stemmer: &rust_stemmers::Stemmer) -> String {
 
 /// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
 fn strip_acronym_plural(word: &str) -> &str {
-    let Some(stem) = word.strip_suffix('s') else { return word };
-    if stem.len() >= 2 && stem.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    let Some(stem) = word.strip_suffix('s') else {
+        return word;
+    };
+    if stem.len() >= 2
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && stem.chars().any(|c| c.is_ascii_uppercase())
     {
         stem
@@ -114,7 +123,9 @@ mod tests {
 
     #[test]
     fn markdown_is_flattened() {
-        let t = markdown_to_text("# Head\n\nSome **bold** [link](http://x.y) and `code`.\n\n- a\n- b\n\n```\nfn x()\n```\n<b>tag</b>");
+        let t = markdown_to_text(
+            "# Head\n\nSome **bold** [link](http://x.y) and `code`.\n\n- a\n- b\n\n```\nfn x()\n```\n<b>tag</b>",
+        );
         assert!(t.contains("Head\nSome bold link and code."), "{t}");
         assert!(t.contains("fn x()"));
         assert!(!t.contains("http"));
@@ -125,8 +136,21 @@ mod tests {
     #[test]
     fn words_have_spans_and_lines() {
         let text = "GPU-based\nzero-knowledge proofs, l'AI";
-        let w: Vec<_> = words(text).map(|w| (&text[w.start..w.end], w.line)).collect();
-        assert_eq!(w, vec![("GPU", 1), ("based", 1), ("zero", 2), ("knowledge", 2), ("proofs", 2), ("l", 2), ("AI", 2)]);
+        let w: Vec<_> = words(text)
+            .map(|w| (&text[w.start..w.end], w.line))
+            .collect();
+        assert_eq!(
+            w,
+            vec![
+                ("GPU", 1),
+                ("based", 1),
+                ("zero", 2),
+                ("knowledge", 2),
+                ("proofs", 2),
+                ("l", 2),
+                ("AI", 2)
+            ]
+        );
     }
 
     #[test]
@@ -134,7 +158,10 @@ mod tests {
         let s = stemmer();
         assert_eq!(normalize_word("GPUs", &s), normalize_word("gpu", &s));
         assert_eq!(normalize_word("LLMs", &s), normalize_word("LLM", &s));
-        assert_eq!(normalize_word("verifiable", &s), normalize_word("verify", &s));
+        assert_eq!(
+            normalize_word("verifiable", &s),
+            normalize_word("verify", &s)
+        );
         assert_eq!(normalize_word("Markets", &s), normalize_word("market", &s));
         assert_eq!(normalize_word("status", &s), "status");
         assert_eq!(normalize_word("agents", &s), normalize_word("agent", &s));

@@ -36,7 +36,10 @@ pub fn parse<T: serde::de::DeserializeOwned>(
             path,
             first_line,
             1,
-            format!("YAML block is {} bytes; the limit is {MAX_YAML_BYTES}", text.len()),
+            format!(
+                "YAML block is {} bytes; the limit is {MAX_YAML_BYTES}",
+                text.len()
+            ),
         ));
     }
     serde_saphyr::from_str_with_options::<T>(text, options())
@@ -50,7 +53,12 @@ fn to_diagnostic(err: &serde_saphyr::Error, path: &str, first_line: usize) -> Di
         .map(|l| (l.line() as usize, l.column() as usize))
         .filter(|&(l, _)| l > 0)
         .unwrap_or((1, 0));
-    Diagnostic::new(path, line + first_line - 1, column, clean_message(&err.to_string()))
+    Diagnostic::new(
+        path,
+        line + first_line - 1,
+        column,
+        clean_message(&err.to_string()),
+    )
 }
 
 /// serde-saphyr renders `error: line N column M: message` followed by a source snippet;
@@ -64,7 +72,11 @@ fn clean_message(rendered: &str) -> String {
     };
     let msg = rest.trim().trim_end_matches('.');
     let msg = msg.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
-    if msg.is_empty() { "invalid YAML".to_string() } else { msg }
+    if msg.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        msg
+    }
 }
 
 #[cfg(test)]
@@ -93,7 +105,11 @@ mod tests {
         assert!(parse::<Value>(&deep, "x", 1).is_err());
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..12 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         assert!(parse::<Value>(&bomb, "x", 1).is_err());

@@ -51,12 +51,19 @@ impl Ctx {
 
     /// Brings the index up to date (with a progress bar on a terminal), printing
     /// a notice if it had to be rebuilt and a warning per skipped note.
-    pub fn fresh_index(&self, taxonomy: &Taxonomy, rebuild: bool, quiet_warnings: bool) -> Result<(KbIndex, IndexStats)> {
+    pub fn fresh_index(
+        &self,
+        taxonomy: &Taxonomy,
+        rebuild: bool,
+        quiet_warnings: bool,
+    ) -> Result<(KbIndex, IndexStats)> {
         let bar = self.stderr_tty.then(|| {
             let b = indicatif::ProgressBar::hidden();
             b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} indexing {pos}/{len} notes {wide_bar} {eta}")
-                    .expect("valid template"),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} indexing {pos}/{len} notes {wide_bar} {eta}",
+                )
+                .expect("valid template"),
             );
             b
         });
@@ -69,16 +76,20 @@ impl Ctx {
                 b.set_position(done as u64);
             }
         };
-        let opts = UpdateOptions { rebuild, progress: Some(&progress) };
+        let opts = UpdateOptions {
+            rebuild,
+            progress: Some(&progress),
+        };
         let result = index::update(&self.kb, taxonomy, &opts);
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
         let (idx, stats) = result?;
         if let Some(why) = &stats.rebuild_reason
-            && !rebuild {
-                eprintln!("aikb: {why}; rebuilt the index ({} notes)", stats.total);
-            }
+            && !rebuild
+        {
+            eprintln!("aikb: {why}; rebuilt the index ({} notes)", stats.total);
+        }
         if !quiet_warnings && !stats.is_noop() {
             warn_all(&stats.problems);
         }
@@ -96,7 +107,7 @@ pub fn warn_all(problems: &[Diagnostic]) {
 
 /// Writes `value` as pretty JSON plus a newline.
 pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, value).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, value).map_err(io::Error::from)?;
     writeln!(w)
 }
 
@@ -110,7 +121,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         color: match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         },
     };
     let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
@@ -127,10 +141,18 @@ pub fn run(cli: Cli) -> Result<Exit> {
                     writeln!(out, "created {}", args.dir.join(c).display()).map_err(io_out)?;
                 }
                 if report.created.is_empty() {
-                    writeln!(out, "{} is already a knowledge base; nothing to do", args.dir.display()).map_err(io_out)?;
+                    writeln!(
+                        out,
+                        "{} is already a knowledge base; nothing to do",
+                        args.dir.display()
+                    )
+                    .map_err(io_out)?;
                 }
             }
-            out.into_inner().map_err(|e| io_out(e.into_error()))?.flush().map_err(io_out)?;
+            out.into_inner()
+                .map_err(|e| io_out(e.into_error()))?
+                .flush()
+                .map_err(io_out)?;
             return Ok(Exit::Success);
         }
         Command::Completions(args) => {
@@ -145,7 +167,12 @@ pub fn run(cli: Cli) -> Result<Exit> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let root = Kb::discover(cli.root.clone(), &cwd)?;
     let kb = Kb::new(root, cli.index.clone(), cli.taxonomy.clone());
-    let mut ctx = Ctx { kb, style, stderr_tty: io::stderr().is_terminal(), out };
+    let mut ctx = Ctx {
+        kb,
+        style,
+        stderr_tty: io::stderr().is_terminal(),
+        out,
+    };
     let exit = match cli.command {
         Command::Search(a) => search(&mut ctx, a),
         Command::Index(a) => index(&mut ctx, a),
@@ -262,7 +289,15 @@ fn check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
             writeln!(out, "{p}").map_err(io_out)?;
         }
         let n = notes.len() + parse_problems.len();
-        writeln!(out, "{} note{} checked, {} problem{}", n, plural(n), problems.len(), plural(problems.len())).map_err(io_out)?;
+        writeln!(
+            out,
+            "{} note{} checked, {} problem{}",
+            n,
+            plural(n),
+            problems.len(),
+            plural(problems.len())
+        )
+        .map_err(io_out)?;
     }
     Ok(Exit::from_bool(problems.is_empty()))
 }
@@ -290,14 +325,20 @@ fn select<'a>(notes: &'a [Note], targets: &[String]) -> Result<Vec<&'a Note>> {
 /// "no project named X; did you mean …?"
 pub fn unknown_project(notes: &[Note], key: &str) -> Error {
     let s = crate::project::suggestions(notes, key, 3);
-    let hint = if s.is_empty() { String::new() } else { format!("; did you mean {}?", s.join(", ")) };
+    let hint = if s.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", s.join(", "))
+    };
     Error::Invalid(format!("no project named `{key}`{hint}"))
 }
 
 fn read_input(path: &PathBuf) -> Result<String> {
     if path.as_os_str() == "-" {
         let mut s = String::new();
-        io::stdin().read_to_string(&mut s).map_err(|e| Error::io("<stdin>", e))?;
+        io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::io("<stdin>", e))?;
         Ok(s)
     } else {
         std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
@@ -310,7 +351,11 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
     let results: Vec<ProjectResult> = if let Some(path) = &a.text {
         let text = read_input(path)?;
         let c = classifier.classify_text(&text);
-        let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+        let name = if path.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        };
         vec![ProjectResult {
             id: name.clone(),
             path: name.clone(),
@@ -327,7 +372,10 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
         }]
     } else {
         let notes = ctx.notes()?;
-        select(&notes, &a.targets)?.into_iter().map(|n| ProjectResult::new(n, &classifier)).collect()
+        select(&notes, &a.targets)?
+            .into_iter()
+            .map(|n| ProjectResult::new(n, &classifier))
+            .collect()
     };
     if a.json {
         write_json(ctx.out(), &serde_json::json!({ "results": results })).map_err(io_out)?;
@@ -353,7 +401,9 @@ fn eval(ctx: &mut Ctx, a: crate::cli::EvalArgs) -> Result<Exit> {
         eprintln!("aikb: no project note has a pinned `category`; nothing to evaluate");
         return Ok(Exit::NotFound);
     }
-    Ok(Exit::from_bool(a.min_macro_f1.is_none_or(|m| e.macro_f1 >= m)))
+    Ok(Exit::from_bool(
+        a.min_macro_f1.is_none_or(|m| e.macro_f1 >= m),
+    ))
 }
 
 fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
@@ -362,7 +412,11 @@ fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
     let notes = ctx.notes()?;
     let lint = crate::eval::lint(&notes, &classifier);
     if json {
-        write_json(ctx.out(), &serde_json::json!({ "valid": true, "hash": tax.hash, "lint": lint })).map_err(io_out)?;
+        write_json(
+            ctx.out(),
+            &serde_json::json!({ "valid": true, "hash": tax.hash, "lint": lint }),
+        )
+        .map_err(io_out)?;
     } else {
         let style = ctx.style;
         render::lint(ctx.out(), &lint, style).map_err(io_out)?;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::util::{Env, repo};
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 pub struct ClassifyJson {
     pub results: Vec<ResultJson>,
@@ -14,6 +15,7 @@ pub struct ClassifyJson {
 
 /// One classify result (the documented shape).
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 pub struct ResultJson {
     pub id: String,
@@ -31,6 +33,7 @@ pub struct ResultJson {
 }
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 pub struct PinnedJson {
     pub category: String,
@@ -38,6 +41,7 @@ pub struct PinnedJson {
 }
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 pub struct EvidenceJson {
     pub signal: String,
@@ -57,9 +61,17 @@ fn classify_all_projects_as_json() {
     assert_eq!(r.results.len(), 20);
     for p in &r.results {
         let pinned = p.pinned.as_ref().expect("every shipped note is pinned");
-        assert_eq!((&p.category, &p.subcategory), (&pinned.category, &pinned.subcategory), "{}", p.name);
+        assert_eq!(
+            (&p.category, &p.subcategory),
+            (&pinned.category, &pinned.subcategory),
+            "{}",
+            p.name
+        );
         assert!((0.0..=1.0).contains(&p.confidence));
-        assert_eq!(p.scores.keys().collect::<Vec<_>>(), vec!["infrastructure", "problems", "resources"]);
+        assert_eq!(
+            p.scores.keys().collect::<Vec<_>>(),
+            vec!["infrastructure", "problems", "resources"]
+        );
         assert!(!p.evidence.is_empty());
         for e in &p.evidence {
             assert!(["name", "tags", "body"].contains(&e.field.as_str()));
@@ -72,14 +84,26 @@ fn classify_all_projects_as_json() {
 #[test]
 fn classify_by_name_ticker_and_path_with_evidence_lines() {
     let env = Env::shipped();
-    let r: ClassifyJson = env.cmd(["classify", "akt", "Worldcoin", "corpus/projects/zama.md", "--json"]).json();
+    let r: ClassifyJson = env
+        .cmd([
+            "classify",
+            "akt",
+            "Worldcoin",
+            "corpus/projects/zama.md",
+            "--json",
+        ])
+        .json();
     let names: Vec<_> = r.results.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["Akash", "Worldcoin", "Zama"]);
     // Evidence lines point into the file.
     let akash = env.read("corpus/projects/akash.md");
     for e in &r.results[0].evidence {
         let line = akash.lines().nth(e.line - 1).unwrap();
-        assert!(line.to_lowercase().contains(&e.matched.to_lowercase()), "{e:?} not on line {}: {line}", e.line);
+        assert!(
+            line.to_lowercase().contains(&e.matched.to_lowercase()),
+            "{e:?} not on line {}: {line}",
+            e.line
+        );
     }
     let d = env.cmd(["classify", "akash"]).expect(0);
     assert!(d.stdout.starts_with("NAME"), "{}", d.stdout);
@@ -94,15 +118,23 @@ fn classify_by_name_ticker_and_path_with_evidence_lines() {
 #[test]
 fn pinned_labels_are_shown_and_disagreements_marked() {
     let env = Env::shipped();
-    let note = env.read("corpus/projects/akash.md").replace("category: resources\nsubcategory: compute", "category: problems\nsubcategory: provenance");
+    let note = env.read("corpus/projects/akash.md").replace(
+        "category: resources\nsubcategory: compute",
+        "category: problems\nsubcategory: provenance",
+    );
     env.write("corpus/projects/akash.md", &note);
     let r: ClassifyJson = env.cmd(["classify", "akash", "--json"]).json();
-    assert_eq!(r.results[0].category, "resources", "the classifier still computes its own label");
+    assert_eq!(
+        r.results[0].category, "resources",
+        "the classifier still computes its own label"
+    );
     assert_eq!(r.results[0].pinned.as_ref().unwrap().category, "problems");
     let d = env.cmd(["classify", "akash"]).expect(0);
     assert!(d.stdout.contains("problems/provenance ≠"), "{}", d.stdout);
     // The effective (pinned) category is what search filters and counts on.
-    let d = env.cmd(["search", "akash", "--category", "problems", "--json"]).expect(0);
+    let d = env
+        .cmd(["search", "akash", "--category", "problems", "--json"])
+        .expect(0);
     assert!(d.stdout.contains("projects/akash"));
 }
 
@@ -110,11 +142,17 @@ fn pinned_labels_are_shown_and_disagreements_marked() {
 fn raw_text_from_stdin() {
     let env = Env::shipped();
     let text = "A marketplace where owners of idle GPUs rent compute to AI developers who train and serve models.";
-    let r: ClassifyJson = env.cmd(["classify", "--text", "-", "--json"]).stdin(text).json();
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin(text)
+        .json();
     assert_eq!(r.results[0].category, "resources");
     assert_eq!(r.results[0].subcategory.as_deref(), Some("compute"));
     let dex = "An automated market maker where liquidity providers deposit token pairs into pools and traders swap against them, paying a fee.";
-    let r: ClassifyJson = env.cmd(["classify", "--text", "-", "--json"]).stdin(dex).json();
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin(dex)
+        .json();
     assert_eq!(r.results[0].category, "none");
 }
 
@@ -129,11 +167,19 @@ fn eval_on_the_shipped_corpus() {
     let d = env.cmd(["eval"]).expect(0);
     assert!(d.stdout.contains("macro-F1 1.000"), "{}", d.stdout);
     // Break one label: the miss is listed with its evidence and the threshold fails.
-    let note = env.read("corpus/projects/zama.md").replace("category: problems", "category: resources").replace("subcategory: verification", "subcategory: storage");
+    let note = env
+        .read("corpus/projects/zama.md")
+        .replace("category: problems", "category: resources")
+        .replace("subcategory: verification", "subcategory: storage");
     env.write("corpus/projects/zama.md", &note);
     let d = env.cmd(["eval", "--min-macro-f1", "0.99"]).expect(1);
     assert!(d.stdout.contains("Zama"), "{}", d.stdout);
-    assert!(d.stdout.contains("pinned resources/storage, predicted problems/verification"), "{}", d.stdout);
+    assert!(
+        d.stdout
+            .contains("pinned resources/storage, predicted problems/verification"),
+        "{}",
+        d.stdout
+    );
 }
 
 #[test]
@@ -151,14 +197,30 @@ fn held_out_protocols_are_classified() {
 fn taxonomy_errors_are_located_and_nothing_is_written() {
     let env = Env::shipped();
     let tax = env.read("taxonomy.yaml");
-    env.write("taxonomy.yaml", &tax.replacen("\nthresholds:\n", "\nthresholds:\n  colour: red\n", 1).replacen("weight: 2\n", "weight: 99\n", 1));
-    for args in [&["taxonomy", "check"][..], &["classify"], &["search", "gpu"], &["index"]] {
+    env.write(
+        "taxonomy.yaml",
+        &tax.replacen("\nthresholds:\n", "\nthresholds:\n  colour: red\n", 1)
+            .replacen("weight: 2\n", "weight: 99\n", 1),
+    );
+    for args in [
+        &["taxonomy", "check"][..],
+        &["classify"],
+        &["search", "gpu"],
+        &["index"],
+    ] {
         let d = env.cmd(args).expect(2);
-        assert!(d.stderr.contains("taxonomy.yaml:"), "{args:?}: {}", d.stderr);
+        assert!(
+            d.stderr.contains("taxonomy.yaml:"),
+            "{args:?}: {}",
+            d.stderr
+        );
     }
     let d = env.cmd(["taxonomy", "check"]).expect(2);
     assert!(d.stderr.contains("colour"), "{}", d.stderr);
-    assert!(!env.path(".aikb").exists(), "a bad taxonomy leaves no index behind");
+    assert!(
+        !env.path(".aikb").exists(),
+        "a bad taxonomy leaves no index behind"
+    );
 }
 
 #[test]

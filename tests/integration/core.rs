@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::util::{Env, bin};
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 struct SearchJson {
     query: String,
@@ -16,6 +17,7 @@ struct SearchJson {
 }
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 struct HitJson {
     rank: usize,
@@ -31,6 +33,7 @@ struct HitJson {
 }
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
 #[serde(deny_unknown_fields)]
 struct IndexJson {
     added: usize,
@@ -61,7 +64,12 @@ fn tickers_and_names_rank_their_project_first() {
         ("render network", "projects/render"),
     ] {
         let r = search(&env, &[q]);
-        assert_eq!(r.hits[0].id, id, "query {q}: {:?}", r.hits.iter().map(|h| &h.id).collect::<Vec<_>>());
+        assert_eq!(
+            r.hits[0].id,
+            id,
+            "query {q}: {:?}",
+            r.hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -74,8 +82,16 @@ fn json_shape_is_complete() {
     assert!(r.total_hits >= 3);
     assert_eq!(r.hits[0].rank, 1);
     assert!(r.hits[0].score >= r.hits[1].score);
-    assert!(r.hits.iter().all(|h| h.path.starts_with("corpus/") && h.path.ends_with(".md")));
-    assert!(r.hits.iter().any(|h| h.kind == "project" && h.category.as_deref() == Some("resources")));
+    assert!(
+        r.hits
+            .iter()
+            .all(|h| h.path.starts_with("corpus/") && h.path.ends_with(".md"))
+    );
+    assert!(
+        r.hits
+            .iter()
+            .any(|h| h.kind == "project" && h.category.as_deref() == Some("resources"))
+    );
     let akash = search(&env, &["akash"]).hits.into_iter().next().unwrap();
     assert_eq!(akash.title, "Akash");
     assert_eq!(akash.ticker.as_deref(), Some("AKT"));
@@ -103,8 +119,17 @@ fn natural_language_and_punctuation_never_error() {
         "https://example.com/x?y=1",
     ] {
         let d = env.cmd(["search", q]).run();
-        assert!(d.code == 0 || d.code == 1, "query {q:?} exit {}: {}", d.code, d.stderr);
-        assert!(d.stderr.is_empty() || d.stderr.contains("rebuilt"), "{q:?}: {}", d.stderr);
+        assert!(
+            d.code == 0 || d.code == 1,
+            "query {q:?} exit {}: {}",
+            d.code,
+            d.stderr
+        );
+        assert!(
+            d.stderr.is_empty() || d.stderr.contains("rebuilt"),
+            "{q:?}: {}",
+            d.stderr
+        );
     }
     let r = search(&env, &["what", "is", "proof", "of", "personhood?"]);
     assert_eq!(r.hits[0].id, "projects/worldcoin");
@@ -120,13 +145,24 @@ fn power_syntax_and_filters() {
     let r = search(&env, &["ticker:fil"]);
     assert_eq!(r.hits.len(), 1);
     let r = search(&env, &["category:problems", "--limit", "50"]);
-    assert!(r.hits.iter().all(|h| h.category.as_deref() == Some("problems")));
+    assert!(
+        r.hits
+            .iter()
+            .all(|h| h.category.as_deref() == Some("problems"))
+    );
     let r = search(&env, &["data", "--kind", "article"]);
     assert!(r.hits.iter().all(|h| h.kind == "article"));
     let r = search(&env, &["data", "--category", "resources", "--limit", "50"]);
     assert!(!r.hits.is_empty());
-    assert!(r.hits.iter().all(|h| h.category.as_deref() == Some("resources")));
-    assert_eq!(r.facets["category"].keys().collect::<Vec<_>>(), vec!["resources"]);
+    assert!(
+        r.hits
+            .iter()
+            .all(|h| h.category.as_deref() == Some("resources"))
+    );
+    assert_eq!(
+        r.facets["category"].keys().collect::<Vec<_>>(),
+        vec!["resources"]
+    );
     let r = search(&env, &["publisher:grayscale"]);
     assert_eq!(r.hits[0].kind, "article");
     let r = search(&env, &["subnet*"]);
@@ -139,7 +175,8 @@ fn exit_codes_follow_ripgrep() {
     env.cmd(["search", "filecoin"]).expect(0);
     let d = env.cmd(["search", "qqqzzzxxyy"]).expect(1);
     assert!(d.stdout.contains("0 hits"));
-    env.cmd(["search", "x", "--root", "/nonexistent/kb"]).expect(2);
+    env.cmd(["search", "x", "--root", "/nonexistent/kb"])
+        .expect(2);
     let d = env.cmd(["search", "x", "--limit", "0"]).expect(2);
     assert!(d.stderr.starts_with("aikb: "), "{}", d.stderr);
     env.cmd(["search"]).expect(2);
@@ -150,7 +187,9 @@ fn piped_output_is_plain_and_color_is_opt_in() {
     let env = Env::shipped();
     let d = env.cmd(["search", "filecoin"]).expect(0);
     assert!(!d.stdout.contains('\x1b'));
-    let d = env.cmd(["search", "filecoin", "--color", "always"]).expect(0);
+    let d = env
+        .cmd(["search", "filecoin", "--color", "always"])
+        .expect(0);
     assert!(d.stdout.contains("\x1b[1m"));
 }
 
@@ -160,19 +199,40 @@ fn index_counts_and_search_is_never_stale() {
     let first: IndexJson = env.cmd(["index", "--json"]).json();
     assert_eq!((first.added, first.total, first.rebuilt), (21, 21, true));
     let again: IndexJson = env.cmd(["index", "--json"]).json();
-    assert_eq!((again.added, again.changed, again.removed, again.skipped, again.rebuilt), (0, 0, 0, 0, false));
+    assert_eq!(
+        (
+            again.added,
+            again.changed,
+            again.removed,
+            again.skipped,
+            again.rebuilt
+        ),
+        (0, 0, 0, 0, false)
+    );
 
-    env.write("corpus/articles/new-note.md", "---\ntitle: Quokka report\n---\nQuokkas run validators.\n");
+    env.write(
+        "corpus/articles/new-note.md",
+        "---\ntitle: Quokka report\n---\nQuokkas run validators.\n",
+    );
     let r = search(&env, &["quokka"]);
-    assert_eq!(r.hits[0].id, "articles/new-note", "a search right after a new note sees it");
-    env.write("corpus/articles/new-note.md", "---\ntitle: Wombat report\n---\nWombats now.\n");
+    assert_eq!(
+        r.hits[0].id, "articles/new-note",
+        "a search right after a new note sees it"
+    );
+    env.write(
+        "corpus/articles/new-note.md",
+        "---\ntitle: Wombat report\n---\nWombats now.\n",
+    );
     let d = env.cmd(["search", "quokka"]).expect(1);
     assert!(d.stdout.contains("0 hits"));
     std::fs::remove_file(env.path("corpus/projects/zama.md")).unwrap();
     let s: IndexJson = env.cmd(["index", "--json"]).json();
     assert_eq!((s.added, s.changed, s.removed, s.total), (0, 0, 1, 21));
     let d = env.cmd(["index"]).expect(0);
-    assert_eq!(d.stdout.trim(), "0 added, 0 changed, 0 removed, 0 skipped; 21 notes indexed");
+    assert_eq!(
+        d.stdout.trim(),
+        "0 added, 0 changed, 0 removed, 0 skipped; 21 notes indexed"
+    );
     let s: IndexJson = env.cmd(["index", "--rebuild", "--json"]).json();
     assert!(s.rebuilt);
     assert_eq!(s.total, 21);
@@ -181,19 +241,45 @@ fn index_counts_and_search_is_never_stale() {
 #[test]
 fn broken_notes_are_skipped_with_located_warnings() {
     let env = Env::shipped();
-    env.write("corpus/articles/bad-yaml.md", "---\ntitle: ok\ntags: [a, b\n---\nbody\n");
-    std::fs::write(env.path("corpus/articles/bad-utf8.md"), b"---\ntitle: x\n---\nok\n\xff\xfe").unwrap();
+    env.write(
+        "corpus/articles/bad-yaml.md",
+        "---\ntitle: ok\ntags: [a, b\n---\nbody\n",
+    );
+    std::fs::write(
+        env.path("corpus/articles/bad-utf8.md"),
+        b"---\ntitle: x\n---\nok\n\xff\xfe",
+    )
+    .unwrap();
     env.write("corpus/articles/unclosed.md", "---\ntitle: never closed\n");
     let d = env.cmd(["index"]).expect(0);
     assert!(d.stdout.contains("21 added"), "{}", d.stdout);
     assert!(d.stdout.contains("3 skipped"), "{}", d.stdout);
-    assert!(d.stderr.contains("aikb: warning: corpus/articles/bad-yaml.md:3:"), "{}", d.stderr);
-    assert!(d.stderr.contains("corpus/articles/bad-utf8.md:5:1: invalid UTF-8"), "{}", d.stderr);
-    assert!(d.stderr.contains("corpus/articles/unclosed.md:1:1: front matter"), "{}", d.stderr);
+    assert!(
+        d.stderr
+            .contains("aikb: warning: corpus/articles/bad-yaml.md:3:"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr
+            .contains("corpus/articles/bad-utf8.md:5:1: invalid UTF-8"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr
+            .contains("corpus/articles/unclosed.md:1:1: front matter"),
+        "{}",
+        d.stderr
+    );
     let r = search(&env, &["filecoin"]);
     assert_eq!(r.hits[0].id, "projects/filecoin", "the rest is indexed");
     let d = env.cmd(["check"]).expect(1);
-    assert!(d.stdout.contains("corpus/articles/bad-yaml.md:3:"), "{}", d.stdout);
+    assert!(
+        d.stdout.contains("corpus/articles/bad-yaml.md:3:"),
+        "{}",
+        d.stdout
+    );
 }
 
 #[test]
@@ -203,9 +289,15 @@ fn corrupt_index_is_rebuilt_with_a_notice() {
     std::fs::write(env.path(".aikb/index/meta.json"), "{broken").unwrap();
     let d = env.cmd(["search", "filecoin"]).expect(0);
     assert!(d.stderr.contains("rebuilt the index"), "{}", d.stderr);
-    assert_eq!(d.stderr.lines().count(), 1, "a one-line notice: {}", d.stderr);
+    assert_eq!(
+        d.stderr.lines().count(),
+        1,
+        "a one-line notice: {}",
+        d.stderr
+    );
     let custom = env.path("elsewhere");
-    env.cmd(["search", "filecoin", "--index", custom.to_str().unwrap()]).expect(0);
+    env.cmd(["search", "filecoin", "--index", custom.to_str().unwrap()])
+        .expect(0);
     assert!(custom.join("meta.json").exists());
 }
 
@@ -213,13 +305,33 @@ fn corrupt_index_is_rebuilt_with_a_notice() {
 fn check_is_clean_on_the_shipped_corpus_and_lists_problems() {
     let env = Env::shipped();
     let d = env.cmd(["check"]).expect(0);
-    assert!(d.stdout.contains("21 notes checked, 0 problems"), "{}", d.stdout);
-    env.write("corpus/projects/dup.md", "---\nname: Other\nticker: FIL\nsources: [articles/missing]\n---\nx\n");
+    assert!(
+        d.stdout.contains("21 notes checked, 0 problems"),
+        "{}",
+        d.stdout
+    );
+    env.write(
+        "corpus/projects/dup.md",
+        "---\nname: Other\nticker: FIL\nsources: [articles/missing]\n---\nx\n",
+    );
     let d = env.cmd(["check", "--json"]).expect(1);
     let v: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
-    let msgs: Vec<String> = v["problems"].as_array().unwrap().iter().map(|p| p["message"].as_str().unwrap().to_string()).collect();
-    assert!(msgs.iter().any(|m| m.contains("ticker `FIL` is already used")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("unknown source `articles/missing`")), "{msgs:?}");
+    let msgs: Vec<String> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("ticker `FIL` is already used")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("unknown source `articles/missing`")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -233,13 +345,36 @@ fn root_is_discovered_from_subfolders_and_init_works() {
 
     let tmp = tempfile::tempdir().unwrap();
     let kb = tmp.path().join("kb");
-    let out = std::process::Command::new(bin()).args(["init"]).arg(&kb).output().unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["init"])
+        .arg(&kb)
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert!(kb.join("taxonomy.yaml").exists() && kb.join("corpus/projects").is_dir() && kb.join(".gitignore").exists());
-    assert_eq!(std::fs::read_to_string(kb.join("taxonomy.yaml")).unwrap(), std::fs::read_to_string(crate::util::repo().join("taxonomy.yaml")).unwrap());
-    let out = std::process::Command::new(bin()).args(["search", "anything", "--root"]).arg(&kb).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "an empty knowledge base has no hits");
-    let out = std::process::Command::new(bin()).args(["search", "x"]).current_dir(tmp.path()).output().unwrap();
+    assert!(
+        kb.join("taxonomy.yaml").exists()
+            && kb.join("corpus/projects").is_dir()
+            && kb.join(".gitignore").exists()
+    );
+    assert_eq!(
+        std::fs::read_to_string(kb.join("taxonomy.yaml")).unwrap(),
+        std::fs::read_to_string(crate::util::repo().join("taxonomy.yaml")).unwrap()
+    );
+    let out = std::process::Command::new(bin())
+        .args(["search", "anything", "--root"])
+        .arg(&kb)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an empty knowledge base has no hits"
+    );
+    let out = std::process::Command::new(bin())
+        .args(["search", "x"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no knowledge base found"));
 }
@@ -255,13 +390,25 @@ fn completions_are_generated() {
 fn broken_pipe_exits_zero() {
     let env = Env::empty();
     for i in 0..400 {
-        env.write(&format!("corpus/articles/n{i}.md"), &format!("---\ntitle: Note {i}\n---\n{}\n", "common words about tokens. ".repeat(20)));
+        env.write(
+            &format!("corpus/articles/n{i}.md"),
+            &format!(
+                "---\ntitle: Note {i}\n---\n{}\n",
+                "common words about tokens. ".repeat(20)
+            ),
+        );
     }
     env.cmd(["index"]).expect(0);
     let mut cmd = env.cmd(["search", "common", "--limit", "400"]).cmd;
-    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

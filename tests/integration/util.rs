@@ -33,7 +33,11 @@ impl Env {
             }
         }
         if !dir.path().join("taxonomy.yaml").exists() {
-            fs::copy(repo().join("taxonomy.yaml"), dir.path().join("taxonomy.yaml")).unwrap();
+            fs::copy(
+                repo().join("taxonomy.yaml"),
+                dir.path().join("taxonomy.yaml"),
+            )
+            .unwrap();
         }
         Env { dir }
     }
@@ -41,8 +45,16 @@ impl Env {
     /// An empty knowledge base made by `aikb init`.
     pub fn empty() -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(bin()).arg("init").arg(dir.path()).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(bin())
+            .arg("init")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Env { dir }
     }
 
@@ -73,7 +85,10 @@ impl Env {
         let mut c = Command::new(bin());
         c.current_dir(self.root()).args(args);
         scrub(&mut c);
-        Run { cmd: c, stdin: None }
+        Run {
+            cmd: c,
+            stdin: None,
+        }
     }
 
     /// Every file under the root except the index, with its bytes (to prove nothing changed).
@@ -95,7 +110,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         if p.is_dir() {
             walk(root, &p, out);
         } else {
-            out.push((p.strip_prefix(root).unwrap().display().to_string(), fs::read(&p).unwrap()));
+            out.push((
+                p.strip_prefix(root).unwrap().display().to_string(),
+                fs::read(&p).unwrap(),
+            ));
         }
     }
 }
@@ -119,7 +137,13 @@ pub fn bin() -> PathBuf {
 
 /// Removes every environment variable aikb reads.
 fn scrub(c: &mut Command) {
-    for var in ["NO_COLOR", "AIKB_LOCK_TIMEOUT", "CLICOLOR", "CLICOLOR_FORCE", "TERM"] {
+    for var in [
+        "NO_COLOR",
+        "AIKB_LOCK_TIMEOUT",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "TERM",
+    ] {
         c.env_remove(var);
     }
 }
@@ -150,13 +174,21 @@ impl Run {
 
     pub fn run(mut self) -> Done {
         use std::io::Write;
-        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().unwrap();
         if let Some(bytes) = self.stdin.take() {
             child.stdin.take().unwrap().write_all(&bytes).unwrap();
         }
-        let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
         Done {
             code: status.code().unwrap_or(-1),
             stdout: String::from_utf8(stdout).unwrap(),
@@ -167,7 +199,11 @@ impl Run {
     /// Runs and asserts the exit code.
     pub fn expect(self, code: i32) -> Done {
         let d = self.run();
-        assert_eq!(d.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", d.stdout, d.stderr);
+        assert_eq!(
+            d.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            d.stdout, d.stderr
+        );
         d
     }
 
