@@ -359,35 +359,90 @@ pub struct NoteFile {
 
 /// Lists every `*.md` file under `<root>/corpus`, sorted by path. Hidden files and
 /// folders (starting with `.`) are ignored; symlinks are not followed.
+///
+/// This is the freshness check's hot path. Worker threads take folders from a shared
+/// queue, read them (the file type comes from the directory entry) and stat each note
+/// relative to its folder; subfolders go back on the queue.
 pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
-    let corpus = root.join(CORPUS_DIR);
-    let mut dirs = vec![corpus.clone()];
-    let mut files = Vec::new();
-    while let Some(dir) = dirs.pop() {
-        let entries = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Shared {
+        queue: Mutex<Vec<(PathBuf, String)>>,
+        /// Folders queued or being read; the walk is over when it drops to zero.
+        busy: AtomicUsize,
+        files: Mutex<Vec<NoteFile>>,
+        error: Mutex<Option<Error>>,
+    }
+
+    fn read_one(dir: &Path, rel: &str, shared: &Shared, out: &mut Vec<NoteFile>) -> Result<()> {
+        let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
             let name = entry.file_name();
-            let name = name.to_string_lossy();
+            let Some(name) = name.to_str() else { continue };
             if name.starts_with('.') {
                 continue;
             }
             let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
             if ft.is_dir() {
-                dirs.push(entry.path());
+                shared.busy.fetch_add(1, Ordering::SeqCst);
+                shared
+                    .queue
+                    .lock()
+                    .expect("queue lock")
+                    .push((entry.path(), format!("{rel}/{name}")));
             } else if ft.is_file() && name.ends_with(".md") {
-                let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
-                let path = entry.path();
-                let rel = rel_path(root, &path);
-                files.push(NoteFile {
-                    rel,
-                    size: meta.len(),
-                    mtime_ns: mtime_ns(&meta),
-                });
+                match entry.metadata() {
+                    Ok(meta) => out.push(NoteFile {
+                        rel: format!("{rel}/{name}"),
+                        size: meta.len(),
+                        mtime_ns: mtime_ns(&meta),
+                    }),
+                    // Deleted between the directory read and the stat.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io(entry.path(), e)),
+                }
             }
         }
+        Ok(())
     }
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+
+    let shared = Shared {
+        queue: Mutex::new(vec![(root.join(CORPUS_DIR), CORPUS_DIR.to_string())]),
+        busy: AtomicUsize::new(1),
+        files: Mutex::new(Vec::new()),
+        error: Mutex::new(None),
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut mine = Vec::new();
+                loop {
+                    let next = shared.queue.lock().expect("queue lock").pop();
+                    match next {
+                        Some((dir, rel)) => {
+                            if let Err(e) = read_one(&dir, &rel, &shared, &mut mine) {
+                                shared.error.lock().expect("error lock").get_or_insert(e);
+                            }
+                            shared.busy.fetch_sub(1, Ordering::SeqCst);
+                        }
+                        None if shared.busy.load(Ordering::SeqCst) == 0 => break,
+                        None => std::thread::yield_now(),
+                    }
+                }
+                shared.files.lock().expect("files lock").append(&mut mine);
+            });
+        }
+    });
+    if let Some(e) = shared.error.into_inner().expect("error lock") {
+        return Err(e);
+    }
+    let mut files = shared.files.into_inner().expect("files lock");
+    files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     Ok(files)
 }
 

@@ -5,7 +5,7 @@
 //! hashes only those whose stat changed, and applies adds, changes and removals in
 //! one commit under tantivy's writer lock.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -30,7 +30,7 @@ use crate::kb::Kb;
 use crate::taxonomy::Taxonomy;
 
 /// Bump when the schema or what goes into a document changes: older indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Tokenizer for ranked text: words, lower case, ASCII folding, English stop words
 /// removed, English stemming.
@@ -53,6 +53,10 @@ pub struct Fields {
     pub title: Field,
     /// Aliases, ranked.
     pub aliases: Field,
+    /// A project's name and aliases as whole values, exact (case-insensitive): a query
+    /// that is exactly a protocol's name finds its note first. Article titles are not
+    /// names: a one-word article title would capture every query using that word.
+    pub names: Field,
     /// Ticker, exact (case-insensitive).
     pub ticker: Field,
     /// Tags, exact per tag (case-insensitive).
@@ -99,6 +103,7 @@ pub fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", STRING | STORED),
         title: b.add_text_field("title", ranked(true)),
         aliases: b.add_text_field("aliases", ranked(true)),
+        names: b.add_text_field("names", exact(false)),
         ticker: b.add_text_field("ticker", exact(true)),
         tags: b.add_text_field("tags", exact(true)),
         tag_text: b.add_text_field("tag_text", ranked(false)),
@@ -199,7 +204,8 @@ struct Entry {
 struct Manifest {
     schema_version: u32,
     taxonomy_hash: String,
-    entries: HashMap<String, Entry>,
+    /// Sorted by path, like the file listing, so the two can be merged in one pass.
+    entries: BTreeMap<String, Entry>,
 }
 
 impl Manifest {
@@ -212,7 +218,7 @@ impl Manifest {
         let schema_version = r.u32()?;
         let taxonomy_hash = r.string()?;
         let n = r.u32()? as usize;
-        let mut entries = HashMap::with_capacity(n);
+        let mut entries = Vec::with_capacity(n.min(bytes.len() / 30));
         for _ in 0..n {
             let path = r.string()?;
             let size = r.u64()?;
@@ -222,7 +228,7 @@ impl Manifest {
                 0 => None,
                 _ => Some(r.string()?),
             };
-            entries.insert(
+            entries.push((
                 path,
                 Entry {
                     size,
@@ -230,8 +236,10 @@ impl Manifest {
                     hash,
                     problem,
                 },
-            );
+            ));
         }
+        // Saved sorted: collecting sorted pairs builds the tree in bulk.
+        let entries: BTreeMap<String, Entry> = entries.into_iter().collect();
         Some(Manifest {
             schema_version,
             taxonomy_hash,
@@ -245,10 +253,7 @@ impl Manifest {
         out.extend_from_slice(&self.schema_version.to_le_bytes());
         put_string(&mut out, &self.taxonomy_hash);
         out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
-        let mut keys: Vec<&String> = self.entries.keys().collect();
-        keys.sort();
-        for k in keys {
-            let e = &self.entries[k];
+        for (k, e) in &self.entries {
             put_string(&mut out, k);
             out.extend_from_slice(&e.size.to_le_bytes());
             out.extend_from_slice(&(e.mtime_ns as u64).to_le_bytes());
@@ -348,14 +353,72 @@ fn rebuild_reason(dir: &Path, manifest: Option<&Manifest>) -> Option<String> {
     }
 }
 
+/// An exclusive lock on `<index>.lock`, held while an index is created or updated, so
+/// two aikb processes never build or clear the same index at once. Readers take no lock.
+struct WriteLock {
+    _file: fs::File,
+    /// Whether another process held the lock first.
+    waited: bool,
+}
+
+impl WriteLock {
+    fn acquire(dir: &Path) -> Result<WriteLock> {
+        let mut name = dir
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "index".into());
+        name.push(".lock");
+        let path = dir.with_file_name(name);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let timeout = lock_timeout();
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        let mut waited = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(WriteLock {
+                        _file: file,
+                        waited,
+                    });
+                }
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    waited = true;
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        path: dir.to_path_buf(),
+                        secs: timeout.as_secs(),
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+}
+
+/// Indexing threads. Two keep both cores of a small machine busy while the parsing
+/// workers feed them.
+const WRITER_THREADS: usize = 2;
+/// Memory arena per indexing thread. Measured on 100,000 generated notes: 25 MB keeps
+/// peak memory near 140 MB; 40 MB is no faster and peaks near 160 MB.
+const WRITER_BUDGET_PER_THREAD: usize = 25_000_000;
+
 fn acquire_writer(index: &Index, dir: &Path) -> Result<IndexWriter> {
     let timeout = lock_timeout();
     let start = Instant::now();
     let mut pause = Duration::from_millis(20);
     loop {
         let options = tantivy::indexer::IndexWriterOptions::builder()
-            .num_worker_threads(2)
-            .memory_budget_per_thread(40_000_000)
+            .num_worker_threads(WRITER_THREADS)
+            .memory_budget_per_thread(WRITER_BUDGET_PER_THREAD)
             .build();
         match index.writer_with_options::<TantivyDocument>(options) {
             Ok(w) => return Ok(w),
@@ -400,63 +463,65 @@ pub fn update(
     let (_, fields) = schema();
     let files = corpus::list_note_files(&kb.root)?;
     let manifest = Manifest::load(dir);
+    let fast = !opts.rebuild && rebuild_reason(dir, manifest.as_ref()).is_none();
+    if fast {
+        let m = manifest.as_ref().expect("checked by rebuild_reason");
+        let plan = plan(&files, m, &taxonomy.hash);
+        if plan.is_clean() {
+            // An unreadable index falls through to the write path, which rebuilds it.
+            if let Ok(index) = open_existing(dir) {
+                let stats = IndexStats {
+                    skipped: m.entries.values().filter(|e| e.problem.is_some()).count(),
+                    total: m.entries.values().filter(|e| e.problem.is_none()).count(),
+                    problems: stored_problems(m),
+                    ..IndexStats::default()
+                };
+                return Ok((
+                    KbIndex {
+                        index,
+                        fields,
+                        dir: dir.clone(),
+                    },
+                    stats,
+                ));
+            }
+        }
+    }
+
+    // Something to write. Take the knowledge base's write lock first, then decide again:
+    // another process may have created, rebuilt or updated the index while we waited.
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    drop(manifest);
+    let lock = WriteLock::acquire(dir)?;
+    // The listing above is a fine snapshot unless we had to wait for another process.
+    let files = if lock.waited {
+        corpus::list_note_files(&kb.root)?
+    } else {
+        files
+    };
+    let manifest = Manifest::load(dir);
     let mut reason = if opts.rebuild {
         Some("rebuild requested".to_string())
     } else {
         rebuild_reason(dir, manifest.as_ref())
     };
-
-    if reason.is_none() {
-        let m = manifest.as_ref().expect("checked by rebuild_reason");
-        let plan = plan(&files, m, &taxonomy.hash);
-        if plan.is_clean() {
-            match open_existing(dir) {
-                Ok(index) => {
-                    let stats = IndexStats {
-                        skipped: m.entries.values().filter(|e| e.problem.is_some()).count(),
-                        total: m.entries.values().filter(|e| e.problem.is_none()).count(),
-                        problems: stored_problems(m),
-                        ..IndexStats::default()
-                    };
-                    return Ok((
-                        KbIndex {
-                            index,
-                            fields,
-                            dir: dir.clone(),
-                        },
-                        stats,
-                    ));
-                }
-                Err(why) => reason = Some(format!("index unreadable ({why})")),
-            }
-        }
-    }
-
-    // Something to write. Take the lock first, then re-plan: another process may have
-    // updated the index while we looked.
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let index = match &reason {
-        Some(_) => create_or_lock_fresh(dir)?,
+    let index = match reason {
+        Some(_) => create_fresh(dir)?,
         None => match open_existing(dir) {
             Ok(i) => i,
             Err(why) => {
                 reason = Some(format!("index unreadable ({why})"));
-                create_or_lock_fresh(dir)?
+                create_fresh(dir)?
             }
         },
     };
     let writer = acquire_writer(&index, dir)?;
-    let mut manifest = if reason.is_some() {
-        Manifest::default()
-    } else {
-        Manifest::load(dir).unwrap_or_default()
+    let mut manifest = match (&reason, manifest) {
+        (None, Some(m)) => m,
+        _ => Manifest::default(),
     };
-    if reason.is_some() {
-        writer
-            .delete_all_documents()
-            .map_err(|e| Error::index(dir, e))?;
-    }
-    let files = corpus::list_note_files(&kb.root)?;
     let plan = plan(&files, &manifest, &taxonomy.hash);
     let classifier = Classifier::new(taxonomy);
     let mut stats = IndexStats {
@@ -534,15 +599,6 @@ pub fn update(
     ))
 }
 
-/// Opens the index for a rebuild; if another process holds the lock, waits for it
-/// before clearing anything.
-fn create_or_lock_fresh(dir: &Path) -> Result<Index> {
-    match open_existing(dir) {
-        Ok(index) => Ok(index),
-        Err(_) => create_fresh(dir),
-    }
-}
-
 fn stored_problems(m: &Manifest) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = m
         .entries
@@ -572,13 +628,17 @@ impl Plan<'_> {
 }
 
 fn plan<'a>(files: &'a [NoteFile], m: &Manifest, taxonomy_hash: &str) -> Plan<'a> {
+    // Both lists are sorted by path: merge them in one pass.
     let taxonomy_changed = m.taxonomy_hash != taxonomy_hash;
     let mut todo = Vec::new();
-    let mut seen = std::collections::HashSet::with_capacity(files.len());
+    let mut removed = Vec::new();
+    let mut known = m.entries.iter().peekable();
     for f in files {
-        seen.insert(f.rel.as_str());
-        match m.entries.get(&f.rel) {
-            Some(e) if e.size == f.size && e.mtime_ns == f.mtime_ns => {
+        while let Some((path, _)) = known.next_if(|(p, _)| p.as_str() < f.rel.as_str()) {
+            removed.push(path.clone());
+        }
+        match known.next_if(|(p, _)| p.as_str() == f.rel.as_str()) {
+            Some((_, e)) if e.size == f.size && e.mtime_ns == f.mtime_ns => {
                 if taxonomy_changed && is_project_path(&f.rel) {
                     todo.push(f);
                 }
@@ -586,13 +646,7 @@ fn plan<'a>(files: &'a [NoteFile], m: &Manifest, taxonomy_hash: &str) -> Plan<'a
             _ => todo.push(f),
         }
     }
-    let mut removed: Vec<String> = m
-        .entries
-        .keys()
-        .filter(|k| !seen.contains(k.as_str()))
-        .cloned()
-        .collect();
-    removed.sort();
+    removed.extend(known.map(|(p, _)| p.clone()));
     Plan { todo, removed }
 }
 
@@ -619,47 +673,49 @@ fn process(
     fields: Fields,
     progress: Option<Progress<'_>>,
 ) -> Vec<Outcome> {
+    // Workers claim chunks of notes in order and return one outcome per note.
+    const CHUNK: usize = 256;
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..todo.len()).map(|_| None).collect());
+    let chunks: Mutex<Vec<(usize, Vec<Outcome>)>> = Mutex::new(Vec::new());
     let taxonomy_changed = manifest.taxonomy_hash != taxonomy_hash;
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4)
-        .min(todo.len().max(1));
+        .min(todo.len().div_ceil(CHUNK).max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
-                let mut local = Vec::new();
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = todo.get(i) else { break };
-                    let old = manifest.entries.get(&file.rel);
-                    let outcome =
-                        process_one(kb, file, old, taxonomy_changed, classifier, writer, fields);
-                    local.push((i, outcome));
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(p) = progress
-                        && (n.is_multiple_of(256) || n == todo.len())
-                    {
+                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    let Some(part) = todo.get(start..(start + CHUNK).min(todo.len())) else {
+                        break;
+                    };
+                    if part.is_empty() {
+                        break;
+                    }
+                    let outcomes: Vec<Outcome> = part
+                        .iter()
+                        .map(|file| {
+                            let old = manifest.entries.get(&file.rel);
+                            process_one(kb, file, old, taxonomy_changed, classifier, writer, fields)
+                        })
+                        .collect();
+                    chunks
+                        .lock()
+                        .expect("no worker panics holding the lock")
+                        .push((start, outcomes));
+                    let n = done.fetch_add(part.len(), Ordering::Relaxed) + part.len();
+                    if let Some(p) = progress {
                         p(n, todo.len());
                     }
-                }
-                let mut r = results
-                    .lock()
-                    .expect("no worker panics while holding the lock");
-                for (i, o) in local {
-                    r[i] = Some(o);
                 }
             });
         }
     });
-    results
-        .into_inner()
-        .expect("workers finished")
-        .into_iter()
-        .map(|o| o.unwrap_or(Outcome::Vanished))
-        .collect()
+    let mut chunks = chunks.into_inner().expect("workers finished");
+    chunks.sort_unstable_by_key(|(start, _)| *start);
+    chunks.into_iter().flat_map(|(_, o)| o).collect()
 }
 
 fn process_one(
@@ -672,17 +728,17 @@ fn process_one(
     fields: Fields,
 ) -> Outcome {
     let full = kb.root.join(&file.rel);
-    let meta = match fs::metadata(&full) {
-        Ok(m) => m,
-        Err(_) => {
+    // The stat from the listing is what the manifest records: if the file changes
+    // after it, the next run sees a different stat and looks again.
+    let (size, mtime_ns) = (file.size, file.mtime_ns);
+    // Only a path that was indexed before can have a document to replace.
+    let forget = || {
+        if old.is_some() {
             writer.delete_term(Term::from_field_text(fields.path, &file.rel));
-            return Outcome::Vanished;
         }
     };
-    let size = meta.len();
-    let mtime_ns = corpus::mtime_ns(&meta);
     let skip = |hash: [u8; 16], d: Diagnostic| {
-        writer.delete_term(Term::from_field_text(fields.path, &file.rel));
+        forget();
         Outcome::Skipped(Entry {
             size,
             mtime_ns,
@@ -704,6 +760,10 @@ fn process_one(
     }
     let bytes = match fs::read(&full) {
         Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            forget();
+            return Outcome::Vanished;
+        }
         Err(e) => {
             return skip(
                 [0; 16],
@@ -728,7 +788,7 @@ fn process_one(
         Err(d) => return skip(hash, d),
     };
     let doc = document(&note, classifier, fields);
-    writer.delete_term(Term::from_field_text(fields.path, &file.rel));
+    forget();
     if let Err(e) = writer.add_document(doc) {
         return skip(
             hash,
@@ -767,9 +827,17 @@ fn document(note: &Note, classifier: &Classifier<'_>, f: Fields) -> TantivyDocum
     d.add_text(f.id, &note.id);
     d.add_text(f.path, &note.path);
     d.add_text(f.kind, note.kind.as_str());
-    d.add_text(f.title, note.title());
+    let title = note.title();
+    let is_project = note.kind == Kind::Project;
+    if is_project {
+        d.add_text(f.names, &title);
+    }
+    d.add_text(f.title, title);
     for a in &note.front.aliases {
         d.add_text(f.aliases, a);
+        if is_project {
+            d.add_text(f.names, a);
+        }
     }
     if let Some(t) = &note.front.ticker {
         d.add_text(f.ticker, t);
