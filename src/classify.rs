@@ -134,6 +134,9 @@ struct Term {
     signal: usize,
 }
 
+/// Lazy-DFA cache per pattern and thread.
+const DFA_CACHE_BYTES: usize = 256 << 10;
+
 /// A classifier compiled from a taxonomy. Build once per run, reuse for every note.
 pub struct Classifier<'t> {
     taxonomy: &'t Taxonomy,
@@ -213,9 +216,12 @@ impl<'t> Classifier<'t> {
             .into_iter()
             .map(|(p, cs, i)| (ascii_word_boundaries(&p), cs, i))
             .collect();
+        // A small lazy-DFA cache per pattern: dozens of patterns times the default
+        // 2 MiB per thread would dominate memory while indexing.
         let build = |p: &str, cs: bool| {
             RegexBuilder::new(p)
                 .case_insensitive(!cs)
+                .dfa_size_limit(DFA_CACHE_BYTES)
                 .build()
                 .expect("validated")
         };
