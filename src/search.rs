@@ -22,8 +22,13 @@ use crate::index::{Fields, KbIndex, TEXT_TOKENIZER, meta_words};
 use crate::query::{self, Clause, Occur, Target};
 
 /// Field boosts: a name, alias or ticker match outranks a body mention.
-const TITLE_BOOST: f32 = 3.0;
-const ALIAS_BOOST: f32 = 2.5;
+/// A title counts half a body match per BM25 unit: titles are short, so BM25's length
+/// normalisation already favours them (measured on SciFact: 3.0 → nDCG@10 0.577,
+/// 1.0 → 0.659, 0.5 → 0.689).
+const TITLE_BOOST: f32 = 0.5;
+/// A query word, or the whole query, that is exactly a project's name or alias.
+const NAME_BOOST: f32 = 6.0;
+const ALIAS_BOOST: f32 = 1.0;
 const TICKER_BOOST: f32 = 4.0;
 const TICKER_BOOST_LOWER: f32 = 1.5;
 const TAG_BOOST: f32 = 1.5;
@@ -213,6 +218,10 @@ impl QueryBuilder<'_> {
         if positive_asked && !positive_built {
             return Box::new(EmptyQuery);
         }
+        // A multi-word query that is exactly a name or alias ("render network").
+        if let Some(name) = whole_name(clauses) {
+            parts.push((TOccur::Should, boost(exact(f.names, &name), NAME_BOOST)));
+        }
         let mut filters: Vec<Box<dyn Query>> = Vec::new();
         if let Some(k) = &opts.kind {
             filters.push(exact(f.kind, &k.to_lowercase()));
@@ -288,6 +297,7 @@ impl QueryBuilder<'_> {
         disjunction(vec![
             self.text_query(f.title, word, TITLE_BOOST),
             self.text_query(f.aliases, word, ALIAS_BOOST),
+            (!bare.is_empty()).then(|| boost(exact(f.names, &bare.to_lowercase()), NAME_BOOST)),
             (!bare.is_empty()).then(|| boost(exact(f.ticker, &bare.to_lowercase()), ticker_boost)),
             self.text_query(f.tag_text, word, TAG_BOOST),
             self.text_query(f.body, word, BODY_BOOST),
@@ -410,6 +420,23 @@ impl QueryBuilder<'_> {
         }
         out
     }
+}
+
+/// The query as one lower-case name when it is only free words or one phrase.
+fn whole_name(clauses: &[Clause]) -> Option<String> {
+    let mut words = Vec::new();
+    for c in clauses {
+        match (&c.occur, &c.target) {
+            (Occur::Should, Target::Text(w)) => words.push(w.as_str()),
+            (Occur::Should, Target::Phrase(p)) if clauses.len() == 1 => words.push(p.as_str()),
+            _ => return None,
+        }
+    }
+    let joined = words.join(" ");
+    let name = joined.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '?' | '!' | '.' | ',' | ';' | ':')
+    });
+    (name.contains(' ')).then(|| name.to_lowercase())
 }
 
 fn exact(field: Field, value: &str) -> Box<dyn Query> {
