@@ -70,12 +70,28 @@ const VALUE_FLAGS: &[&str] = &[
 /// Moves `-word` query terms of `aikb search` behind a `--` so clap reads them as
 /// query words, not flags. Flags keep their meaning wherever they stand.
 pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let Some(pos) = args.iter().position(|a| a == "search") else {
+    // Find the subcommand: the first argument that is neither an option nor the value
+    // of a global option.
+    let mut pos = None;
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        if a == "--" {
+            return args;
+        }
+        if a.starts_with('-') {
+            if VALUE_FLAGS.contains(&a.as_ref()) {
+                i += 1;
+            }
+        } else {
+            pos = Some(i);
+            break;
+        }
+        i += 1;
+    }
+    let Some(pos) = pos.filter(|&p| args[p] == "search") else {
         return args;
     };
-    if args[1..pos].iter().any(|a| a == "--") {
-        return args;
-    }
     let mut out: Vec<std::ffi::OsString> = args[..=pos].to_vec();
     let mut words = Vec::new();
     let mut rest = args[pos + 1..].iter();
@@ -341,6 +357,9 @@ mod tests {
             &["aikb", "search", "-storage", "gpu", "--limit", "3"][..],
             &["aikb", "search", "--limit", "3", "-storage", "gpu"],
             &["aikb", "search", "-storage", "-n", "3", "gpu", "--json"],
+            &[
+                "aikb", "--root", "search", "search", "-storage", "gpu", "-n3",
+            ],
         ] {
             let args = reorder_search_args(argv.iter().map(Into::into).collect());
             let cli = Cli::try_parse_from(args).unwrap();
@@ -352,5 +371,11 @@ mod tests {
                 _ => panic!("not search"),
             }
         }
+        // Only the search subcommand is reordered.
+        let args: Vec<std::ffi::OsString> = ["aikb", "add", "search", "--description", "-x"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        assert_eq!(reorder_search_args(args.clone()), args);
     }
 }
