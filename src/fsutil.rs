@@ -9,7 +9,15 @@ use crate::error::{Error, Result};
 /// Atomically replaces (or creates) `path` with `bytes`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent(path);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    // Keep an existing file's permissions; a new file gets the usual 0666 & !umask
+    // rather than the 0600 of a temporary file.
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut tmp = temp_in(dir)?;
+    if let Some(perms) = existing {
+        tmp.as_file()
+            .set_permissions(perms)
+            .map_err(|e| Error::io(tmp.path(), e))?;
+    }
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
     tmp.as_file()
         .sync_all()
@@ -22,7 +30,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// overwrites, even when another process creates it at the same moment).
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent(path);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = temp_in(dir)?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
     tmp.as_file()
         .sync_all()
@@ -30,6 +38,18 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist_noclobber(path)
         .map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A temporary file in `dir`, created with mode 0666 before the umask (on Unix).
+fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".aikb-tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir).map_err(|e| Error::io(dir, e))
 }
 
 fn parent(path: &Path) -> &Path {
@@ -54,5 +74,19 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"three");
         let leftovers = std::fs::read_dir(tmp.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary files left behind");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let reference = tmp.path().join("reference");
+            std::fs::write(&reference, b"x").unwrap();
+            let usual = std::fs::metadata(&reference).unwrap().permissions().mode() & 0o777;
+            std::fs::remove_file(&reference).unwrap();
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, usual, "same mode as any file the user writes");
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+            write_atomic(&p, b"four").unwrap();
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640, "an existing file keeps its mode");
+        }
     }
 }
