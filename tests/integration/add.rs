@@ -563,7 +563,6 @@ fn concurrent_adds_on_an_indexed_kb_never_lose_a_note() {
 }
 
 #[test]
-#[ignore = "index.rs: two processes that both find the index missing race to create it (reported to the lead)"]
 fn concurrent_adds_on_a_fresh_kb_never_lose_a_note() {
     for _ in 0..5 {
         concurrent_adds(&Env::shipped());
