@@ -1,4 +1,5 @@
-//! The classifier: taxonomy signals compiled once into an Aho-Corasick automaton and
+//! The classifier: taxonomy signals compiled once into an Aho-Corasick automaton (over
+//! normalised words) and
 //! a regex set, then applied to a note's name, tags and body.
 //!
 //! Terms match on normalised whole words (case, plurals and stems), so `GPUs` fires a
@@ -7,13 +8,15 @@
 
 use std::collections::BTreeMap;
 
+use std::collections::HashMap;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 use crate::corpus::Note;
 use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
-use crate::text::{Word, is_word_char, normalize_word, stemmer};
+use crate::text::{normalize_word, stemmer};
 
 /// A piece of text to classify, tagged with its field and first file line.
 #[derive(Debug, Clone)]
@@ -129,23 +132,28 @@ struct SignalInfo {
 struct Term {
     /// The term as written in the taxonomy.
     text: String,
-    /// Normalised words.
-    words: Vec<String>,
     signal: usize,
 }
 
 /// Lazy-DFA cache per pattern and thread.
-const DFA_CACHE_BYTES: usize = 256 << 10;
+const DFA_CACHE_BYTES: usize = 1 << 20;
+/// Lazy-DFA cache of the set of all patterns, per thread.
+const SET_DFA_CACHE_BYTES: usize = 8 << 20;
+/// Longest segment searched with the pattern set first.
+const SET_MAX_TEXT: usize = 32 << 10;
 
 /// A classifier compiled from a taxonomy. Build once per run, reuse for every note.
 pub struct Classifier<'t> {
     taxonomy: &'t Taxonomy,
     signals: Vec<SignalInfo>,
+    /// One automaton over every term, matched against the normalised word stream.
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern: the terms whose first word starts with it.
-    by_prefix: Vec<Vec<usize>>,
+    /// The term of each automaton pattern.
+    pattern_term: Vec<usize>,
     terms: Vec<Term>,
     regexes: Vec<(Regex, usize)>,
+    /// All patterns at once, to learn in one pass which ones match a note at all.
+    regex_set: RegexSet,
     stemmer: rust_stemmers::Stemmer,
 }
 
@@ -163,8 +171,8 @@ impl<'t> Classifier<'t> {
             }
         }
         let mut terms = Vec::new();
-        let mut prefixes: Vec<String> = Vec::new();
-        let mut by_prefix: Vec<Vec<usize>> = Vec::new();
+        let mut needles: Vec<String> = Vec::new();
+        let mut pattern_term: Vec<usize> = Vec::new();
         let mut patterns = Vec::new();
         for (owner, s) in owned {
             let idx = signals.len();
@@ -183,20 +191,15 @@ impl<'t> Classifier<'t> {
                     for t in list {
                         let words: Vec<String> =
                             t.split(' ').map(|w| normalize_word(w, &stemmer)).collect();
-                        let prefix = match_prefix(t.split(' ').next().unwrap_or(""), &words[0]);
                         let ti = terms.len();
+                        for needle in needles_for(&words) {
+                            needles.push(needle);
+                            pattern_term.push(ti);
+                        }
                         terms.push(Term {
                             text: t.clone(),
-                            words,
                             signal: idx,
                         });
-                        match prefixes.iter().position(|p| *p == prefix) {
-                            Some(p) => by_prefix[p].push(ti),
-                            None => {
-                                prefixes.push(prefix);
-                                by_prefix.push(vec![ti]);
-                            }
-                        }
                     }
                 }
                 Matcher::Pattern {
@@ -205,12 +208,11 @@ impl<'t> Classifier<'t> {
                 } => patterns.push((regex.clone(), *case_sensitive, idx)),
             }
         }
-        let automaton = (!prefixes.is_empty()).then(|| {
+        let automaton = (!needles.is_empty()).then(|| {
             AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .build(&prefixes)
-                .expect("term prefixes are short literals")
+                .build(&needles)
+                .expect("normalised terms are short literals")
         });
         let patterns: Vec<(String, bool, usize)> = patterns
             .into_iter()
@@ -229,11 +231,18 @@ impl<'t> Classifier<'t> {
             .iter()
             .map(|(p, cs, i)| (build(p, *cs), *i))
             .collect();
+        let regex_set = RegexSetBuilder::new(patterns.iter().map(|(p, cs, _)| {
+            if *cs { p.clone() } else { format!("(?i:{p})") }
+        }))
+        .dfa_size_limit(SET_DFA_CACHE_BYTES)
+        .build()
+        .expect("validated");
         Classifier {
             taxonomy,
             signals,
             automaton,
-            by_prefix,
+            regex_set,
+            pattern_term,
             terms,
             regexes,
             stemmer,
@@ -270,82 +279,88 @@ impl<'t> Classifier<'t> {
         self.score(hits)
     }
 
+    /// Matches every term in one pass: the segment becomes a stream of normalised
+    /// words (" gpu market | decentr storag "), where `|` marks sentence punctuation
+    /// that a phrase may not cross, and the automaton finds each term's normalised
+    /// words in it, overlapping matches included.
     fn match_terms(&self, seg: &Segment<'_>, lines: &Lines, hits: &mut Vec<Hit>) {
         let Some(ac) = &self.automaton else { return };
         let text = seg.text;
-        let bytes = text.as_bytes();
-        // Overlapping search: a prefix may sit inside a longer one ("ai" in "aigc").
-        let mut last_start = usize::MAX;
-        let mut cache: Vec<(usize, String)> = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
-            let start = m.start();
-            if start > 0 && prev_is_word(bytes, start, text) {
-                continue;
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let Scratch {
+                stream,
+                tokens,
+                stems,
+            } = &mut *scratch;
+            if stems.len() > STEM_CACHE_MAX {
+                stems.clear();
             }
-            if start != last_start {
-                last_start = start;
-                cache.clear();
+            stream.clear();
+            tokens.clear();
+            stream.push(' ');
+            let mut prev_end: Option<usize> = None;
+            for w in crate::text::words(text) {
+                if let Some(pe) = prev_end
+                    && is_barrier(&text[pe..w.start])
+                {
+                    stream.push_str("| ");
+                }
+                let surface = &text[w.start..w.end];
+                let norm: &str = match stems.get(surface) {
+                    Some(n) => n,
+                    None => {
+                        let n = normalize_word(surface, &self.stemmer).into_boxed_str();
+                        stems.entry(surface.into()).or_insert(n)
+                    }
+                };
+                tokens.push(Token {
+                    at: stream.len() as u32,
+                    start: w.start as u32,
+                    end: w.end as u32,
+                });
+                stream.push_str(norm);
+                stream.push(' ');
+                prev_end = Some(w.end);
             }
-            for &ti in &self.by_prefix[m.pattern().as_usize()] {
+            for m in ac.find_overlapping_iter(stream.as_str()) {
+                let ti = self.pattern_term[m.pattern().as_usize()];
                 let term = &self.terms[ti];
                 let sig = &self.signals[term.signal];
                 if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
                     continue;
                 }
-                if let Some(end) = self.term_matches(text, start, &term.words, &mut cache) {
-                    let line = lines.at(start);
-                    hits.push(Hit {
-                        signal: term.signal,
-                        term: Some(ti),
-                        matched: text[start..end].to_string(),
-                        field: seg.field,
-                        line,
-                        start,
-                    });
-                }
+                // The needle starts with the space before its first word and ends with
+                // the space after its last one.
+                let first = tokens.partition_point(|t| (t.at as usize) < m.start() + 1);
+                let last = tokens.partition_point(|t| (t.at as usize) < m.end() - 1) - 1;
+                let (start, end) = (tokens[first].start as usize, tokens[last].end as usize);
+                hits.push(Hit {
+                    signal: term.signal,
+                    term: Some(ti),
+                    matched: text[start..end].to_string(),
+                    field: seg.field,
+                    line: lines.at(start),
+                    start,
+                });
             }
-        }
-    }
-
-    /// If the words of `term` occur at `start`, returns the end offset of the match.
-    fn term_matches(
-        &self,
-        text: &str,
-        start: usize,
-        term: &[String],
-        cache: &mut Vec<(usize, String)>,
-    ) -> Option<usize> {
-        let mut pos = start;
-        for (i, want) in term.iter().enumerate() {
-            if i > 0 {
-                pos = skip_joiner(text, pos)?;
-            }
-            if cache.len() <= i {
-                let w = word_at(text, pos)?;
-                let surface = &text[w.start..w.end];
-                cache.push((w.end, normalize_word(surface, &self.stemmer)));
-            }
-            let (end, norm) = &cache[i];
-            if norm != want {
-                let surface = &text[pos..*end];
-                // Lower-case plurals the stemmer keeps ("gpus"): try without the `s`.
-                let single = surface.strip_suffix(['s', 'S']).filter(|s| s.len() >= 2);
-                if single.is_none_or(|s| normalize_word(s, &self.stemmer) != *want) {
-                    return None;
-                }
-            }
-            pos = *end;
-        }
-        Some(pos)
+        });
     }
 
     fn match_patterns(&self, seg: &Segment<'_>, lines: &Lines, hits: &mut Vec<Hit>) {
         if self.regexes.is_empty() {
             return;
         }
-        // Each pattern runs on its own: a set of all of them compiles into one automaton
-        // too large for the lazy DFA's cache, which then falls back to a slow NFA.
-        for (re, signal) in &self.regexes {
+        // On a note, one pass of the set says which patterns match and only those run
+        // on their own to find where. On long texts the set's automaton outgrows its
+        // cache and slows down, so every pattern runs on its own instead.
+        let matched: Vec<usize> = if seg.text.len() <= SET_MAX_TEXT {
+            self.regex_set.matches(seg.text).into_iter().collect()
+        } else {
+            (0..self.regexes.len()).collect()
+        };
+        for i in matched {
+            let (re, signal) = &self.regexes[i];
             let sig = &self.signals[*signal];
             if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
                 continue;
@@ -604,60 +619,65 @@ fn ascii_word_boundaries(pattern: &str) -> String {
     out
 }
 
-/// The automaton literal for a term's first word: the longest common prefix of the
-/// word as written (lower case) and its normalised form, so every inflection that
-/// normalises to the same stem starts with it.
-fn match_prefix(word: &str, normalized: &str) -> String {
-    let lower = word.to_lowercase();
-    let common: String = lower
-        .chars()
-        .zip(normalized.chars())
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a)
-        .collect();
-    if common.is_empty() { lower } else { common }
+/// Per-thread buffers and the stem cache, reused across notes.
+struct Scratch {
+    stream: String,
+    tokens: Vec<Token>,
+    /// Surface word → normalised form. Notes share most of their vocabulary.
+    stems: HashMap<Box<str>, Box<str>>,
 }
 
-fn prev_is_word(_bytes: &[u8], start: usize, text: &str) -> bool {
-    text[..start].chars().next_back().is_some_and(is_word_char)
+/// A word of the normalised stream: where it sits in the stream and in the text.
+#[derive(Clone, Copy)]
+struct Token {
+    at: u32,
+    start: u32,
+    end: u32,
 }
 
-/// The word starting at `pos`.
-fn word_at(text: &str, pos: usize) -> Option<Word> {
-    let rest = &text[pos..];
-    let len: usize = rest
-        .chars()
-        .take_while(|c| is_word_char(*c))
-        .map(char::len_utf8)
-        .sum();
-    (len > 0).then_some(Word {
-        start: pos,
-        end: pos + len,
-        line: 0,
-    })
+/// Beyond this many cached words the cache starts over (bounded memory on huge input).
+const STEM_CACHE_MAX: usize = 200_000;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        stream: String::new(),
+        tokens: Vec::new(),
+        stems: HashMap::new(),
+    });
 }
 
-/// Skips what may join the words of a phrase: spaces, one line break, hyphens,
-/// slashes, underscores and Markdown emphasis. Sentence punctuation breaks a phrase.
-fn skip_joiner(text: &str, pos: usize) -> Option<usize> {
+/// The automaton needles of a term: its normalised words between spaces, plus
+/// variants with a plural `s` on one word for words the stemmer keeps as they are
+/// (`gpus` stems to itself, yet must fire a `gpu` signal).
+fn needles_for(words: &[String]) -> Vec<String> {
+    let mut out = vec![format!(" {} ", words.join(" "))];
+    for i in 0..words.len() {
+        let mut v = words.to_vec();
+        v[i].push('s');
+        out.push(format!(" {} ", v.join(" ")));
+    }
+    out
+}
+
+/// Whether the text between two words breaks a phrase: sentence punctuation or a blank
+/// line does; spaces, one line break, hyphens, slashes, underscores and Markdown
+/// emphasis do not.
+fn is_barrier(between: &str) -> bool {
     let mut newlines = 0;
-    let mut end = pos;
-    for c in text[pos..].chars() {
+    for c in between.chars() {
         match c {
             '\n' => {
                 newlines += 1;
                 if newlines > 1 {
-                    return None;
+                    return true;
                 }
             }
             ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\u{2010}' | '\u{2011}'
             | '\u{2013}' => {}
-            c if is_word_char(c) => break,
-            _ => return None,
+            _ => return true,
         }
-        end += c.len_utf8();
     }
-    (end > pos && end < text.len()).then_some(end)
+    false
 }
 
 #[cfg(test)]
