@@ -395,7 +395,7 @@ impl WriteLock {
                 Err(fs::TryLockError::WouldBlock) => {
                     return Err(Error::Locked {
                         path: dir.to_path_buf(),
-                        secs: timeout.as_secs(),
+                        secs: timeout.as_secs_f64(),
                     });
                 }
                 Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
@@ -429,7 +429,7 @@ fn acquire_writer(index: &Index, dir: &Path) -> Result<IndexWriter> {
             Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
                 return Err(Error::Locked {
                     path: dir.to_path_buf(),
-                    secs: timeout.as_secs(),
+                    secs: timeout.as_secs_f64(),
                 });
             }
             Err(e) => return Err(Error::index(dir, e)),
@@ -523,7 +523,8 @@ pub fn update(
         _ => Manifest::default(),
     };
     let plan = plan(&files, &manifest, &taxonomy.hash);
-    let classifier = Classifier::new(taxonomy);
+    // Built on first use: most updates touch no unpinned project note.
+    let classifier = LazyClassifier::new(taxonomy);
     let mut stats = IndexStats {
         rebuilt: reason.is_some(),
         rebuild_reason: reason,
@@ -668,7 +669,7 @@ fn process(
     todo: &[&NoteFile],
     manifest: &Manifest,
     taxonomy_hash: &str,
-    classifier: &Classifier<'_>,
+    classifier: &LazyClassifier<'_>,
     writer: &IndexWriter,
     fields: Fields,
     progress: Option<Progress<'_>>,
@@ -723,7 +724,7 @@ fn process_one(
     file: &NoteFile,
     old: Option<&Entry>,
     taxonomy_changed: bool,
-    classifier: &Classifier<'_>,
+    classifier: &LazyClassifier<'_>,
     writer: &IndexWriter,
     fields: Fields,
 ) -> Outcome {
@@ -804,9 +805,9 @@ fn process_one(
 }
 
 /// The effective label of a note: the analyst's pinned label, else the classifier's.
-pub fn effective_label(
+pub fn effective_label<'a, 't: 'a>(
     note: &Note,
-    classifier: &Classifier<'_>,
+    classifier: impl FnOnce() -> &'a Classifier<'t>,
 ) -> (Option<String>, Option<String>) {
     if note.kind != Kind::Project {
         return (None, None);
@@ -817,12 +818,31 @@ pub fn effective_label(
             note.front.subcategory.as_ref().map(|s| s.to_lowercase()),
         );
     }
-    let r = classifier.classify_note(note);
+    let r = classifier().classify_note(note);
     (Some(r.category), r.subcategory)
 }
 
+/// A classifier compiled the first time a note needs one.
+struct LazyClassifier<'t> {
+    taxonomy: &'t Taxonomy,
+    cell: std::sync::OnceLock<Classifier<'t>>,
+}
+
+impl<'t> LazyClassifier<'t> {
+    fn new(taxonomy: &'t Taxonomy) -> Self {
+        LazyClassifier {
+            taxonomy,
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Classifier<'t> {
+        self.cell.get_or_init(|| Classifier::new(self.taxonomy))
+    }
+}
+
 /// Builds the tantivy document of a note.
-fn document(note: &Note, classifier: &Classifier<'_>, f: Fields) -> TantivyDocument {
+fn document(note: &Note, classifier: &LazyClassifier<'_>, f: Fields) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &note.id);
     d.add_text(f.path, &note.path);
@@ -846,7 +866,7 @@ fn document(note: &Note, classifier: &Classifier<'_>, f: Fields) -> TantivyDocum
         d.add_text(f.tags, t);
         d.add_text(f.tag_text, t);
     }
-    let (category, subcategory) = effective_label(note, classifier);
+    let (category, subcategory) = effective_label(note, || classifier.get());
     if let Some(c) = category {
         d.add_text(f.category, c);
     }
