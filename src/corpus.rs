@@ -456,7 +456,9 @@ pub fn mtime_ns(meta: &fs::Metadata) -> i64 {
 
 /// `path` relative to `root` with `/` separators.
 pub fn rel_path(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
+    let Ok(rel) = path.strip_prefix(root) else {
+        return path.display().to_string();
+    };
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()

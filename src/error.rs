@@ -87,15 +87,15 @@ pub enum Error {
     },
     /// Another process holds the index writer lock for longer than the timeout.
     #[error(
-        "index {} is locked by another aikb process; gave up after {secs} s \
+        "index {} is locked by another aikb process; gave up after {secs:.1} s \
          (set AIKB_LOCK_TIMEOUT to wait longer)",
         path.display()
     )]
     Locked {
         /// The index folder.
         path: PathBuf,
-        /// How long we waited.
-        secs: u64,
+        /// How long we waited, in seconds.
+        secs: f64,
     },
     /// The user asked for something that cannot be done (bad argument, refused add, …).
     #[error("{0}")]

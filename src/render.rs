@@ -127,7 +127,7 @@ pub fn index_stats(w: &mut dyn Write, s: &IndexStats) -> io::Result<()> {
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.0}%", x * 100.0)
+    crate::report::percent(x)
 }
 
 fn label(cat: &str, sub: Option<&str>) -> String {
@@ -225,7 +225,7 @@ fn scores(r: &ProjectResult) -> String {
         .join(", ")
 }
 
-/// One evidence line: `+3.00 resources/compute "gpu" matched "GPUs" ×3 (body:12)`.
+/// One evidence line: `+3.00 resources/compute gpu matched "GPUs" ×3 (body:12)`.
 pub fn evidence(e: &Evidence) -> String {
     let owner = label(&e.category, e.subcategory.as_deref());
     let times = if e.count > 1 {

@@ -144,7 +144,7 @@ fn human(w: &mut dyn Write, r: &ProjectResult, style: Style) -> io::Result<()> {
             writeln!(
                 w,
                 "  {}",
-                style.dim(&format!("… {more} more (aikb classify --explain {})", r.id))
+                style.dim(&format!("… {more} more (`--json` lists them all)"))
             )?;
         }
     }

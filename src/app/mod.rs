@@ -88,7 +88,8 @@ impl Ctx {
         if let Some(why) = &stats.rebuild_reason
             && !rebuild
         {
-            eprintln!("aikb: {why}; rebuilt the index ({} notes)", stats.total);
+            let n = stats.total;
+            eprintln!("aikb: {why}; rebuilt the index ({n} note{})", plural(n));
         }
         if !quiet_warnings && !stats.is_noop() {
             warn_all(&stats.problems);
