@@ -152,8 +152,9 @@ pub struct Classifier<'t> {
     pattern_term: Vec<usize>,
     terms: Vec<Term>,
     regexes: Vec<(Regex, usize)>,
-    /// All patterns at once, to learn in one pass which ones match a note at all.
-    regex_set: RegexSet,
+    /// All patterns at once, to learn in one pass which ones match a note at all (none
+    /// when the patterns together exceed the regex size limit).
+    regex_set: Option<RegexSet>,
     stemmer: rust_stemmers::Stemmer,
 }
 
@@ -236,7 +237,7 @@ impl<'t> Classifier<'t> {
         }))
         .dfa_size_limit(SET_DFA_CACHE_BYTES)
         .build()
-        .expect("validated");
+        .ok();
         Classifier {
             taxonomy,
             signals,
@@ -354,10 +355,9 @@ impl<'t> Classifier<'t> {
         // On a note, one pass of the set says which patterns match and only those run
         // on their own to find where. On long texts the set's automaton outgrows its
         // cache and slows down, so every pattern runs on its own instead.
-        let matched: Vec<usize> = if seg.text.len() <= SET_MAX_TEXT {
-            self.regex_set.matches(seg.text).into_iter().collect()
-        } else {
-            (0..self.regexes.len()).collect()
+        let matched: Vec<usize> = match &self.regex_set {
+            Some(set) if seg.text.len() <= SET_MAX_TEXT => set.matches(seg.text).into_iter().collect(),
+            _ => (0..self.regexes.len()).collect(),
         };
         for i in matched {
             let (re, signal) = &self.regexes[i];

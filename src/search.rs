@@ -111,7 +111,8 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     };
     let clauses = query::parse(query);
     let q = builder.build(&clauses, opts);
-    let limit = opts.limit.max(1);
+    // Never ask for more than there are: a huge --limit must not reserve memory for it.
+    let limit = opts.limit.clamp(1, (searcher.num_docs() as usize).max(1));
     let (top, (total, counts)) = searcher
         .search(
             &q,
