@@ -138,7 +138,7 @@ struct Term {
 /// Lazy-DFA cache per pattern and thread.
 const DFA_CACHE_BYTES: usize = 1 << 20;
 /// Lazy-DFA cache of the set of all patterns, per thread.
-const SET_DFA_CACHE_BYTES: usize = 8 << 20;
+const SET_DFA_CACHE_BYTES: usize = 4 << 20;
 /// Longest segment searched with the pattern set first.
 const SET_MAX_TEXT: usize = 32 << 10;
 
@@ -356,7 +356,9 @@ impl<'t> Classifier<'t> {
         // on their own to find where. On long texts the set's automaton outgrows its
         // cache and slows down, so every pattern runs on its own instead.
         let matched: Vec<usize> = match &self.regex_set {
-            Some(set) if seg.text.len() <= SET_MAX_TEXT => set.matches(seg.text).into_iter().collect(),
+            Some(set) if seg.text.len() <= SET_MAX_TEXT => {
+                set.matches(seg.text).into_iter().collect()
+            }
             _ => (0..self.regexes.len()).collect(),
         };
         for i in matched {

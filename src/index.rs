@@ -518,6 +518,11 @@ pub fn update(
         },
     };
     let writer = acquire_writer(&index, dir)?;
+    if reason.is_some() {
+        // A rebuild writes a handful of large segments; merging them while indexing
+        // would only add memory and time.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    }
     let mut manifest = match (&reason, manifest) {
         (None, Some(m)) => m,
         _ => Manifest::default(),
@@ -546,6 +551,9 @@ pub fn update(
         fields,
         opts.progress,
     );
+    // Commit before growing the manifest, so the writer's arenas are freed first.
+    let mut writer = writer;
+    writer.commit().map_err(|e| Error::index(dir, e))?;
     for (file, outcome) in plan.todo.iter().zip(outcomes) {
         let was_known = manifest.entries.contains_key(&file.rel);
         match outcome {
@@ -573,8 +581,6 @@ pub fn update(
             }
         }
     }
-    let mut writer = writer;
-    writer.commit().map_err(|e| Error::index(dir, e))?;
     manifest.schema_version = SCHEMA_VERSION;
     manifest.taxonomy_hash = taxonomy.hash.clone();
     manifest.save(dir)?;
