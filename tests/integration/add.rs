@@ -1,12 +1,12 @@
 //! `aikb add`: the written note byte for byte, every refusal leaving the corpus
 //! untouched, escaping, `--dry-run`, `--from -`, and concurrent processes.
 
-use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::json::{ClassifyJson, ClassifyResult, Pinned};
 use crate::util::{Done, Env};
 
 /// `add --json`.
@@ -18,51 +18,6 @@ struct AddJson {
     classification: ClassifyResult,
     dry_run: Option<bool>,
     note: Option<String>,
-}
-
-/// `classify --json`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClassifyJson {
-    results: Vec<ClassifyResult>,
-}
-
-/// One classify result; `add --json` must use exactly this shape.
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct ClassifyResult {
-    id: String,
-    path: String,
-    name: String,
-    ticker: Option<String>,
-    category: String,
-    subcategory: Option<String>,
-    confidence: f64,
-    scores: BTreeMap<String, f64>,
-    pinned: Option<Pinned>,
-    secondary: Vec<String>,
-    evidence: Vec<Evidence>,
-    scope_score: f64,
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct Pinned {
-    category: String,
-    subcategory: Option<String>,
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct Evidence {
-    signal: String,
-    category: String,
-    subcategory: Option<String>,
-    weight: f64,
-    matched: String,
-    field: String,
-    line: usize,
-    count: usize,
 }
 
 const GPU_TEXT: &str = "Nimbus Grid is a decentralized GPU marketplace where providers rent out idle GPUs \

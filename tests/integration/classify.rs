@@ -1,58 +1,7 @@
 //! `aikb classify`, `aikb eval` and `aikb taxonomy check`.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-
+use crate::json::ClassifyJson;
 use crate::util::{Env, repo};
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
-#[serde(deny_unknown_fields)]
-pub struct ClassifyJson {
-    pub results: Vec<ResultJson>,
-}
-
-/// One classify result (the documented shape).
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
-#[serde(deny_unknown_fields)]
-pub struct ResultJson {
-    pub id: String,
-    pub path: String,
-    pub name: String,
-    pub ticker: Option<String>,
-    pub category: String,
-    pub subcategory: Option<String>,
-    pub confidence: f64,
-    pub scores: BTreeMap<String, f64>,
-    pub pinned: Option<PinnedJson>,
-    pub secondary: Vec<String>,
-    pub evidence: Vec<EvidenceJson>,
-    pub scope_score: f64,
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
-#[serde(deny_unknown_fields)]
-pub struct PinnedJson {
-    pub category: String,
-    pub subcategory: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // every field is decoded to pin the schema; not all are asserted
-#[serde(deny_unknown_fields)]
-pub struct EvidenceJson {
-    pub signal: String,
-    pub category: String,
-    pub subcategory: Option<String>,
-    pub weight: f64,
-    pub matched: String,
-    pub field: String,
-    pub line: usize,
-    pub count: usize,
-}
 
 #[test]
 fn classify_all_projects_as_json() {

@@ -3,6 +3,8 @@
 
 // Shared helpers: temporary knowledge bases and running the binary.
 mod util;
+// The classify result shape shared by classify, add and show.
+mod json;
 
 // `aikb search`, `index`, `check`, `init`, `completions`: the core.
 mod core;
