@@ -26,6 +26,8 @@ use crate::query::{self, Clause, Occur, Target};
 /// normalisation already favours them (measured on SciFact: 3.0 → nDCG@10 0.577,
 /// 1.0 → 0.659, 0.5 → 0.689).
 const TITLE_BOOST: f32 = 0.5;
+/// Weight of a synonym's match relative to the term the user typed.
+const SYNONYM_BOOST: f32 = 0.5;
 /// A query word, or the whole query, that is exactly a project's name or alias.
 const NAME_BOOST: f32 = 6.0;
 const ALIAS_BOOST: f32 = 1.0;
@@ -47,6 +49,9 @@ pub struct SearchOptions {
     pub category: Option<String>,
     /// Only notes carrying every one of these tags.
     pub tags: Vec<String>,
+    /// Synonym groups (from the taxonomy): a query term also searches the other
+    /// members of its group, at a lower weight.
+    pub synonyms: Vec<Vec<String>>,
 }
 
 /// A snippet of body text with the matched terms marked.
@@ -219,6 +224,9 @@ impl QueryBuilder<'_> {
         if positive_asked && !positive_built {
             return Box::new(EmptyQuery);
         }
+        for q in self.synonym_expansions(clauses, &opts.synonyms) {
+            parts.push((TOccur::Should, q));
+        }
         // A multi-word query that is exactly a name or alias ("render network").
         if let Some(name) = whole_name(clauses) {
             parts.push((TOccur::Should, boost(exact(f.names, &name), NAME_BOOST)));
@@ -279,6 +287,61 @@ impl QueryBuilder<'_> {
                 prefix,
             } => self.field(field, value, *prefix),
         }
+    }
+
+    /// Queries for the other members of every synonym group a query term belongs to.
+    /// Members already in the query are not added twice.
+    fn synonym_expansions(
+        &self,
+        clauses: &[Clause],
+        groups: &[Vec<String>],
+    ) -> Vec<Box<dyn Query>> {
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        let f = self.idx.fields;
+        // Runs of analysed query words; a phrase or an exclusion starts a new run.
+        let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+        for c in clauses {
+            match (&c.occur, &c.target) {
+                (Occur::Should | Occur::Must, Target::Text(w)) => {
+                    let last = runs.last_mut().expect("runs starts non-empty");
+                    last.extend(self.tokens(w).into_iter().map(|(_, t)| t));
+                }
+                (Occur::Should | Occur::Must, Target::Phrase(p)) => {
+                    runs.push(self.tokens(p).into_iter().map(|(_, t)| t).collect());
+                    runs.push(Vec::new());
+                }
+                _ => runs.push(Vec::new()),
+            }
+        }
+        let in_query =
+            |t: &[String]| !t.is_empty() && runs.iter().any(|r| r.windows(t.len()).any(|w| w == t));
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        let mut out = Vec::new();
+        for group in groups {
+            let members: Vec<(&String, Vec<String>)> = group
+                .iter()
+                .map(|m| (m, self.tokens(m).into_iter().map(|(_, t)| t).collect()))
+                .collect();
+            if !members.iter().any(|(_, t)| in_query(t)) {
+                continue;
+            }
+            for (member, toks) in members {
+                if toks.is_empty() || in_query(&toks) || seen.contains(&toks) {
+                    continue;
+                }
+                seen.push(toks);
+                let q = disjunction(vec![
+                    self.text_query(f.title, member, TITLE_BOOST),
+                    self.text_query(f.aliases, member, ALIAS_BOOST),
+                    self.text_query(f.tag_text, member, TAG_BOOST),
+                    self.text_query(f.body, member, BODY_BOOST),
+                ]);
+                out.extend(q.map(|q| boost(q, SYNONYM_BOOST)));
+            }
+        }
+        out
     }
 
     /// A free word: every ranked field, with boosts.
@@ -689,6 +752,29 @@ mod tests {
         assert_eq!(r.total_hits, 2, "filters alone list everything in them");
         let r = search(&idx, "the", &opts()).unwrap();
         assert_eq!(r.total_hits, 0, "stop words alone match nothing");
+    }
+
+    #[test]
+    fn synonyms_expand_queries() {
+        let (_t, idx) = kb();
+        let groups = vec![
+            vec!["gpu".to_string(), "graphics card".to_string()],
+            vec!["fil".into(), "filecoin token".into()],
+        ];
+        let plain = search(&idx, "\"graphics card\"", &opts()).unwrap();
+        assert_eq!(plain.total_hits, 0);
+        let o = SearchOptions {
+            synonyms: groups,
+            ..opts()
+        };
+        let r = search(&idx, "graphics cards", &o).unwrap();
+        assert_eq!(
+            ids(&r),
+            vec!["projects/render"],
+            "a synonym of gpu finds the GPU note"
+        );
+        let r = search(&idx, "gpu", &o).unwrap();
+        assert_eq!(ids(&r)[0], "projects/render");
     }
 
     #[test]

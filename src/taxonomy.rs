@@ -154,6 +154,9 @@ pub struct Taxonomy {
     pub scope: Vec<Signal>,
     /// The categories, in file order.
     pub categories: Vec<Category>,
+    /// Groups of words or phrases that mean the same to a reader; search expands a
+    /// query term with the other members of its group.
+    pub synonyms: Vec<Vec<String>>,
 }
 
 impl Taxonomy {
@@ -228,6 +231,8 @@ struct RawTaxonomy {
     thresholds: Thresholds,
     scope: RawScope,
     categories: Vec<RawCategory>,
+    #[serde(default)]
+    synonyms: Vec<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -315,7 +320,13 @@ impl Validator<'_> {
             .into_iter()
             .map(|c| self.category(c))
             .collect();
+        let synonyms = raw
+            .synonyms
+            .into_iter()
+            .filter_map(|g| self.synonym_group(g))
+            .collect();
         Taxonomy {
+            synonyms,
             version: raw.version.value,
             hash: blake3::hash(text.as_bytes()).to_hex()[..12].to_string(),
             thresholds: raw.thresholds,
@@ -370,6 +381,23 @@ impl Validator<'_> {
                 format!("duplicate id `{v}`: category and subcategory ids must be unique"),
             );
         }
+    }
+
+    fn synonym_group(&mut self, raw: Spanned<Vec<String>>) -> Option<Vec<String>> {
+        let at = pos(&raw);
+        let group: Vec<String> = raw.value.iter().map(|t| t.trim().to_string()).collect();
+        if group.len() < 2 {
+            self.err(at, "a synonym group needs at least two entries");
+            return None;
+        }
+        if let Some(bad) = group
+            .iter()
+            .find(|t| crate::text::words(t).next().is_none())
+        {
+            self.err(at, format!("synonym `{bad}` has no letters or digits"));
+            return None;
+        }
+        Some(group)
     }
 
     fn category(&mut self, raw: RawCategory) -> Category {

@@ -202,6 +202,7 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         }),
         category: a.category,
         tags: a.tags,
+        synonyms: tax.synonyms.clone(),
     };
     if opts.limit == 0 {
         return Err(Error::Invalid("--limit must be at least 1".into()));
