@@ -412,3 +412,56 @@ fn broken_pipe_exits_zero() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn hostile_notes_are_skipped_and_the_rest_indexed() {
+    let env = Env::shipped();
+    let mut bomb = String::from("---\na: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..12 {
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            format!("l{}", i - 1)
+        };
+        bomb.push_str(&format!(
+            "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    bomb.push_str("---\nbody\n");
+    env.write("corpus/articles/alias-bomb.md", &bomb);
+    env.write(
+        "corpus/articles/deep.md",
+        &format!(
+            "---\nx: {}{}\n---\nbody\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        ),
+    );
+    env.write(
+        "corpus/articles/huge-scalar.md",
+        &format!("---\ntitle: {}\n---\nbody\n", "y".repeat(2 << 20)),
+    );
+    env.write("corpus/articles/binary.md", "\u{0}\u{1}\u{2}---\n\u{7f}");
+    std::fs::write(
+        env.path("corpus/articles/not-utf8.md"),
+        [0xff_u8, 0xfe, 0x00, 0x41],
+    )
+    .unwrap();
+    let d = env.cmd(["index"]).expect(0);
+    assert!(d.stdout.contains("4 skipped"), "{}\n{}", d.stdout, d.stderr);
+    for name in ["alias-bomb", "deep", "huge-scalar", "not-utf8"] {
+        assert!(
+            d.stderr.contains(&format!("corpus/articles/{name}.md:")),
+            "{name}: {}",
+            d.stderr
+        );
+    }
+    assert!(!d.stderr.contains("panicked"));
+    let r = search(&env, &["filecoin"]);
+    assert_eq!(r.hits[0].id, "projects/filecoin");
+    assert!(
+        d.stdout.contains("22 notes indexed"),
+        "control characters in valid UTF-8 are indexed: {}",
+        d.stdout
+    );
+}
