@@ -584,7 +584,11 @@ pub fn update(
     manifest.schema_version = SCHEMA_VERSION;
     manifest.taxonomy_hash = taxonomy.hash.clone();
     manifest.save(dir)?;
-    drop(writer);
+    // The commit may have scheduled merges of small segments; let them finish, or every
+    // update would leave one more segment behind and searches would slow down.
+    writer
+        .wait_merging_threads()
+        .map_err(|e| Error::index(dir, e))?;
     stats.skipped = manifest
         .entries
         .values()
@@ -997,6 +1001,27 @@ mod tests {
         fs::write(kb.index_dir.join("meta.json"), b"{not json").unwrap();
         let (_, s) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
         assert!(s.rebuilt, "a corrupt index is rebuilt");
+    }
+
+    #[test]
+    fn small_updates_are_merged_instead_of_piling_up() {
+        let (_tmp, kb) = kb_with(&[]);
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        for i in 0..24 {
+            fs::write(
+                kb.root.join(format!("corpus/articles/n{i}.md")),
+                format!("note {i}"),
+            )
+            .unwrap();
+            update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        }
+        let (idx, s) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        assert_eq!(s.total, 24);
+        let segments = idx.index.searchable_segment_ids().unwrap().len();
+        assert!(
+            segments < 8,
+            "{segments} segments after 24 one-note updates"
+        );
     }
 
     #[test]
