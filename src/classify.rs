@@ -593,7 +593,8 @@ fn saturate(n: f64, k: f64) -> f64 {
     }
 }
 
-fn round3(x: f64) -> f64 {
+/// Rounds to three decimals, as scores and rates are shown.
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 

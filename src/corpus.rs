@@ -501,11 +501,6 @@ pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
     Ok((notes, problems))
 }
 
-/// Where the corpus folder of `root` is.
-pub fn corpus_dir(root: &Path) -> PathBuf {
-    root.join(CORPUS_DIR)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::classify::Classifier;
+use crate::classify::{Classifier, round3};
 use crate::corpus::{Kind, Note};
 use crate::project::ProjectResult;
 use crate::taxonomy::NONE;
@@ -129,9 +129,9 @@ pub fn evaluate(notes: &[Note], classifier: &Classifier<'_>) -> Evaluation {
         };
         per_category.push(LabelScore {
             label: l.clone(),
-            precision: r3(precision),
-            recall: r3(recall),
-            f1: r3(f1),
+            precision: round3(precision),
+            recall: round3(recall),
+            f1: round3(f1),
             support,
         });
     }
@@ -140,20 +140,22 @@ pub fn evaluate(notes: &[Note], classifier: &Classifier<'_>) -> Evaluation {
     } else {
         per_category.iter().map(|s| s.f1).sum::<f64>() / per_category.len() as f64
     };
-    let ratio = |a: usize| if n == 0 { 0.0 } else { r3(a as f64 / n as f64) };
+    let ratio = |a: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            round3(a as f64 / n as f64)
+        }
+    };
     Evaluation {
         evaluated: n,
         accuracy: ratio(right),
         subcategory_accuracy: ratio(sub_right),
         per_category,
-        macro_f1: r3(macro_f1),
+        macro_f1: round3(macro_f1),
         confusion,
         misses,
     }
-}
-
-fn r3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 /// What `aikb taxonomy check` found.

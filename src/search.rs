@@ -373,7 +373,7 @@ impl QueryBuilder<'_> {
         let lower = value.to_lowercase();
         let exact_or_prefix = |fld: Field| -> Option<Box<dyn Query>> {
             if prefix {
-                let re = format!("{}.*", regex_escape(&lower));
+                let re = format!("{}.*", regex::escape(&lower));
                 RegexQuery::from_pattern(&re, fld)
                     .ok()
                     .map(|q| Box::new(q) as Box<dyn Query>)
@@ -458,10 +458,10 @@ impl QueryBuilder<'_> {
         // the prefix, or that are the prefix cut by up to five characters.
         let lower: Vec<char> = prefix.to_lowercase().chars().collect();
         let full: String = lower.iter().collect();
-        let mut alts = vec![format!("{}.*", regex_escape(&full))];
+        let mut alts = vec![format!("{}.*", regex::escape(&full))];
         let min = lower.len().saturating_sub(5).max(3);
         for n in (min..lower.len()).rev() {
-            alts.push(regex_escape(&lower[..n].iter().collect::<String>()));
+            alts.push(regex::escape(&lower[..n].iter().collect::<String>()));
         }
         let re = alts.join("|");
         RegexQuery::from_pattern(&re, field)
@@ -525,10 +525,6 @@ fn disjunction(parts: Vec<Option<Box<dyn Query>>>) -> Option<Box<dyn Query>> {
         .map(|q| (TOccur::Should, q))
         .collect();
     (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn Query>)
-}
-
-fn regex_escape(s: &str) -> String {
-    regex::escape(s)
 }
 
 /// Counts matching documents per effective category (`none` included; notes without
