@@ -1,7 +1,8 @@
 //! Classification throughput on generated text, in bytes per second (one core).
 //!
-//! The text mixes the shipped corpus's vocabulary with filler so that signals fire at
-//! a realistic rate; run with `cargo bench --bench classify`.
+//! Cases: text of random words drawn from the shipped notes (1 KiB and 1 MiB: denser
+//! in signals than any real note, a worst case), and the 20 shipped protocol notes as
+//! they are. Run with `cargo bench --bench classify`.
 
 use std::hint::black_box;
 
@@ -53,6 +54,21 @@ fn bench(c: &mut Criterion) {
             b.iter(|| classifier.classify_text(black_box(&text)))
         });
     }
+    // The shipped protocol notes themselves, each classified as a note.
+    let (notes, _) = aikb::corpus::load_all(root).expect("shipped corpus");
+    let projects: Vec<_> = notes
+        .into_iter()
+        .filter(|n| n.kind == aikb::corpus::Kind::Project)
+        .collect();
+    let bytes: usize = projects.iter().map(|n| n.body.len()).sum();
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("shipped-notes", |b| {
+        b.iter(|| {
+            for n in &projects {
+                black_box(classifier.classify_note(black_box(n)));
+            }
+        })
+    });
     group.finish();
     c.bench_function("compile-taxonomy", |b| {
         b.iter(|| Classifier::new(black_box(&taxonomy)))

@@ -1,17 +1,22 @@
-//! The classifier: taxonomy signals compiled once into an Aho-Corasick automaton (over
-//! normalised words) and
-//! a regex set, then applied to a note's name, tags and body.
+//! The classifier: taxonomy signals compiled once into a vocabulary of normalised
+//! words (terms become sequences of word ids) and an Aho-Corasick automaton over the
+//! literals every regex pattern must start (or end) with, then applied to a note's
+//! name, tags and body.
 //!
 //! Terms match on normalised whole words (case, plurals and stems), so `GPUs` fires a
-//! `gpu` signal and `verifiable` a `verify` one. Repeated mentions saturate. The result
-//! carries every piece of evidence, so callers can always say why.
+//! `gpu` signal and `verifiable` a `verify` one. A pattern only runs where one of its
+//! literals occurs. Repeated mentions saturate. The result carries every piece of
+//! evidence, so callers can always say why.
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use std::collections::HashMap;
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::Look;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use serde::Serialize;
 
 use crate::corpus::Note;
@@ -133,28 +138,89 @@ struct Term {
     /// The term as written in the taxonomy.
     text: String,
     signal: usize,
+    /// Its normalised words, as vocabulary ids.
+    words: Vec<u32>,
 }
 
 /// Lazy-DFA cache per pattern and thread.
 const DFA_CACHE_BYTES: usize = 1 << 20;
-/// Lazy-DFA cache of the set of all patterns, per thread.
-const SET_DFA_CACHE_BYTES: usize = 4 << 20;
-/// Longest segment searched with the pattern set first.
-const SET_MAX_TEXT: usize = 32 << 10;
+
+/// A compiled regex signal and how to find where it may match.
+struct Pattern {
+    regex: Regex,
+    signal: usize,
+    /// Where the pattern may match, judged from its literals.
+    gate: Gate,
+}
+
+/// How a pattern's literals say where it may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Every match starts with a literal at the start of a word (the pattern begins
+    /// with `\b` and a letter or digit): the literals are looked up per word, and
+    /// the pattern runs anchored at each word that starts one.
+    WordStart,
+    /// Every match starts with a literal, anywhere: the raw-text automaton finds them
+    /// and the pattern runs anchored at each.
+    Prefix,
+    /// Every match ends with a literal: the pattern runs over the segment if one occurs.
+    Suffix,
+    /// No usable literal: the pattern always runs.
+    Always,
+}
+
+/// The first word of the literals that start the matches of [`Gate::WordStart`]
+/// patterns: a word that begins with `head` (or, when `whole`, is exactly `head`) may
+/// start a match of `patterns`. Cutting literals to their first word keeps the gate
+/// sound (every match still starts that way) and makes it a per-word lookup.
+struct WordLiteral {
+    /// Lower-cased leading letters and digits.
+    head: Vec<u8>,
+    /// Whether the literal goes on past the word, so the word must be `head` itself.
+    whole: bool,
+    /// The patterns (index into `Classifier::patterns`) it gates.
+    patterns: Vec<usize>,
+}
+
+impl WordLiteral {
+    /// Whether a word (as `\b` delimits it) may begin this literal.
+    fn begins(&self, word: &[u8]) -> bool {
+        if self.whole {
+            word.eq_ignore_ascii_case(&self.head)
+        } else {
+            word.len() >= self.head.len()
+                && word[..self.head.len()].eq_ignore_ascii_case(&self.head)
+        }
+    }
+}
+
+/// Gives each classifier an identity, so per-thread caches built for one are never
+/// used by another.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A classifier compiled from a taxonomy. Build once per run, reuse for every note.
 pub struct Classifier<'t> {
+    id: u64,
     taxonomy: &'t Taxonomy,
     signals: Vec<SignalInfo>,
-    /// One automaton over every term, matched against the normalised word stream.
-    automaton: Option<AhoCorasick>,
-    /// The term of each automaton pattern.
-    pattern_term: Vec<usize>,
     terms: Vec<Term>,
-    regexes: Vec<(Regex, usize)>,
-    /// All patterns at once, to learn in one pass which ones match a note at all (none
-    /// when the patterns together exceed the regex size limit).
-    regex_set: Option<RegexSet>,
+    /// Every normalised word a term needs, with its plural `s` form: word → id.
+    vocabulary: HashMap<Box<str>, u32>,
+    /// Per vocabulary id, the term words (ids) it stands for: itself when a term uses
+    /// it, and `gpu` for `gpus` (the stemmer keeps some plurals as they are).
+    stands_for: Vec<Vec<u32>>,
+    /// Per vocabulary id, the terms whose first word it is, shortest first.
+    starting: Vec<Vec<usize>>,
+    patterns: Vec<Pattern>,
+    /// The literals of word-start patterns, and per lower-case ASCII first byte the
+    /// literals starting with it.
+    word_literals: Vec<WordLiteral>,
+    word_literals_by_first: Vec<Vec<u32>>,
+    /// The literals of the other gated patterns, matched case-insensitively on the
+    /// raw text.
+    literals: Option<AhoCorasick>,
+    /// The patterns (index into `patterns`) each of those literals belongs to.
+    literal_patterns: Vec<Vec<usize>>,
     stemmer: rust_stemmers::Stemmer,
 }
 
@@ -172,8 +238,11 @@ impl<'t> Classifier<'t> {
             }
         }
         let mut terms = Vec::new();
-        let mut needles: Vec<String> = Vec::new();
-        let mut pattern_term: Vec<usize> = Vec::new();
+        let mut vocabulary: HashMap<Box<str>, u32> = HashMap::new();
+        let word_id = |w: &str, vocabulary: &mut HashMap<Box<str>, u32>| {
+            let next = vocabulary.len() as u32;
+            *vocabulary.entry(w.into()).or_insert(next)
+        };
         let mut patterns = Vec::new();
         for (owner, s) in owned {
             let idx = signals.len();
@@ -190,62 +259,121 @@ impl<'t> Classifier<'t> {
             match &s.matcher {
                 Matcher::Terms(list) => {
                     for t in list {
-                        let words: Vec<String> =
-                            t.split(' ').map(|w| normalize_word(w, &stemmer)).collect();
-                        let ti = terms.len();
-                        for needle in needles_for(&words) {
-                            needles.push(needle);
-                            pattern_term.push(ti);
-                        }
+                        let words = t
+                            .split(' ')
+                            .map(|w| word_id(&normalize_word(w, &stemmer), &mut vocabulary))
+                            .collect();
                         terms.push(Term {
                             text: t.clone(),
                             signal: idx,
+                            words,
                         });
                     }
                 }
                 Matcher::Pattern {
                     regex,
                     case_sensitive,
-                } => patterns.push((regex.clone(), *case_sensitive, idx)),
+                } => patterns.push((ascii_word_boundaries(regex), *case_sensitive, idx)),
             }
         }
-        let automaton = (!needles.is_empty()).then(|| {
+        // Term words, then their plural forms: `gpus` stands for `gpu` (and for
+        // itself if a term uses it).
+        let term_words = vocabulary.len();
+        let mut stands_for: Vec<Vec<u32>> = (0..term_words as u32).map(|v| vec![v]).collect();
+        let mut base: Vec<(Box<str>, u32)> =
+            vocabulary.iter().map(|(w, &v)| (w.clone(), v)).collect();
+        base.sort_by_key(|&(_, v)| v);
+        for (w, v) in base {
+            let plural = word_id(&format!("{w}s"), &mut vocabulary) as usize;
+            if plural == stands_for.len() {
+                stands_for.push(Vec::new());
+            }
+            stands_for[plural].push(v);
+        }
+        let mut starting: Vec<Vec<usize>> = vec![Vec::new(); term_words];
+        for (ti, t) in terms.iter().enumerate() {
+            starting[t.words[0] as usize].push(ti);
+        }
+        for list in &mut starting {
+            list.sort_by_key(|&ti| (terms[ti].words.len(), ti));
+        }
+
+        let mut literal_ids: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut literal_patterns: Vec<Vec<usize>> = Vec::new();
+        let mut word_literal_ids: HashMap<(Vec<u8>, bool), usize> = HashMap::new();
+        let mut word_literals: Vec<WordLiteral> = Vec::new();
+        let mut compiled = Vec::with_capacity(patterns.len());
+        for (pi, (p, cs, signal)) in patterns.into_iter().enumerate() {
+            // A small lazy-DFA cache per pattern: dozens of patterns times the default
+            // 2 MiB per thread would dominate memory while indexing.
+            let regex = Regex::builder()
+                .syntax(regex_automata::util::syntax::Config::new().case_insensitive(!cs))
+                .configure(Regex::config().hybrid_cache_capacity(DFA_CACHE_BYTES))
+                .build(&p)
+                .expect("validated");
+            let (gate, lits) = gate_literals(&p, cs);
+            for lit in lits {
+                if gate == Gate::WordStart {
+                    let head_len = lit
+                        .iter()
+                        .position(|b| !b.is_ascii_alphanumeric())
+                        .unwrap_or(lit.len());
+                    let key = (lit[..head_len].to_vec(), head_len < lit.len());
+                    let next = word_literals.len();
+                    let id = *word_literal_ids.entry(key.clone()).or_insert(next);
+                    if id == next {
+                        word_literals.push(WordLiteral {
+                            head: key.0,
+                            whole: key.1,
+                            patterns: Vec::new(),
+                        });
+                    }
+                    if !word_literals[id].patterns.contains(&pi) {
+                        word_literals[id].patterns.push(pi);
+                    }
+                    continue;
+                }
+                let next = literal_patterns.len();
+                let id = *literal_ids.entry(lit).or_insert(next);
+                if id == next {
+                    literal_patterns.push(Vec::new());
+                }
+                literal_patterns[id].push(pi);
+            }
+            compiled.push(Pattern {
+                regex,
+                signal,
+                gate,
+            });
+        }
+        let mut by_id: Vec<(usize, Vec<u8>)> =
+            literal_ids.into_iter().map(|(l, id)| (id, l)).collect();
+        by_id.sort();
+        let literals = (!by_id.is_empty()).then(|| {
             AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .build(&needles)
-                .expect("normalised terms are short literals")
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(by_id.iter().map(|(_, l)| l))
+                .expect("pattern literals are short")
         });
-        let patterns: Vec<(String, bool, usize)> = patterns
-            .into_iter()
-            .map(|(p, cs, i)| (ascii_word_boundaries(&p), cs, i))
-            .collect();
-        // A small lazy-DFA cache per pattern: dozens of patterns times the default
-        // 2 MiB per thread would dominate memory while indexing.
-        let build = |p: &str, cs: bool| {
-            RegexBuilder::new(p)
-                .case_insensitive(!cs)
-                .dfa_size_limit(DFA_CACHE_BYTES)
-                .build()
-                .expect("validated")
-        };
-        let regexes: Vec<(Regex, usize)> = patterns
-            .iter()
-            .map(|(p, cs, i)| (build(p, *cs), *i))
-            .collect();
-        let regex_set = RegexSetBuilder::new(patterns.iter().map(|(p, cs, _)| {
-            if *cs { p.clone() } else { format!("(?i:{p})") }
-        }))
-        .dfa_size_limit(SET_DFA_CACHE_BYTES)
-        .build()
-        .ok();
+        let mut word_literals_by_first: Vec<Vec<u32>> = vec![Vec::new(); 128];
+        for (j, l) in word_literals.iter().enumerate() {
+            word_literals_by_first[usize::from(l.head[0])].push(j as u32);
+        }
         Classifier {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             taxonomy,
             signals,
-            automaton,
-            regex_set,
-            pattern_term,
             terms,
-            regexes,
+            vocabulary,
+            stands_for,
+            starting,
+            patterns: compiled,
+            word_literals,
+            word_literals_by_first,
+            literals,
+            literal_patterns,
             stemmer,
         }
     }
@@ -272,121 +400,278 @@ impl<'t> Classifier<'t> {
     /// Classifies a set of segments.
     pub fn classify(&self, segments: &[Segment<'_>]) -> Classification {
         let mut hits: Vec<Hit> = Vec::new();
-        for seg in segments {
-            let lines = Lines::new(seg);
-            self.match_terms(seg, &lines, &mut hits);
-            self.match_patterns(seg, &lines, &mut hits);
-        }
-        self.score(hits)
-    }
-
-    /// Matches every term in one pass: the segment becomes a stream of normalised
-    /// words (" gpu market | decentr storag "), where `|` marks sentence punctuation
-    /// that a phrase may not cross, and the automaton finds each term's normalised
-    /// words in it, overlapping matches included.
-    fn match_terms(&self, seg: &Segment<'_>, lines: &Lines, hits: &mut Vec<Hit>) {
-        let Some(ac) = &self.automaton else { return };
-        let text = seg.text;
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            let Scratch {
-                stream,
-                tokens,
-                stems,
-            } = &mut *scratch;
-            if stems.len() > STEM_CACHE_MAX {
-                stems.clear();
-            }
-            stream.clear();
-            tokens.clear();
-            stream.push(' ');
-            let mut prev_end: Option<usize> = None;
-            for w in crate::text::words(text) {
-                if let Some(pe) = prev_end
-                    && is_barrier(&text[pe..w.start])
-                {
-                    stream.push_str("| ");
-                }
-                let surface = &text[w.start..w.end];
-                let norm: &str = match stems.get(surface) {
-                    Some(n) => n,
-                    None => {
-                        let n = normalize_word(surface, &self.stemmer).into_boxed_str();
-                        stems.entry(surface.into()).or_insert(n)
-                    }
-                };
-                tokens.push(Token {
-                    at: stream.len() as u32,
-                    start: w.start as u32,
-                    end: w.end as u32,
-                });
-                stream.push_str(norm);
-                stream.push(' ');
-                prev_end = Some(w.end);
-            }
-            for m in ac.find_overlapping_iter(stream.as_str()) {
-                let ti = self.pattern_term[m.pattern().as_usize()];
-                let term = &self.terms[ti];
-                let sig = &self.signals[term.signal];
-                if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
-                    continue;
-                }
-                // The needle starts with the space before its first word and ends with
-                // the space after its last one.
-                let first = tokens.partition_point(|t| (t.at as usize) < m.start() + 1);
-                let last = tokens.partition_point(|t| (t.at as usize) < m.end() - 1) - 1;
-                let (start, end) = (tokens[first].start as usize, tokens[last].end as usize);
-                hits.push(Hit {
-                    signal: term.signal,
-                    term: Some(ti),
-                    matched: text[start..end].to_string(),
-                    field: seg.field,
-                    line: lines.at(start),
-                    start,
-                });
+            for (si, seg) in segments.iter().enumerate() {
+                let lines = Lines::new(seg);
+                self.scan(seg.text, &mut scratch);
+                self.match_terms(seg, si, &lines, &scratch.tokens, &mut hits);
+                self.match_patterns(seg, si, &lines, &mut scratch.starts, &mut hits);
             }
         });
+        self.score(segments, hits)
     }
 
-    fn match_patterns(&self, seg: &Segment<'_>, lines: &Lines, hits: &mut Vec<Hit>) {
-        if self.regexes.is_empty() {
-            return;
+    /// One pass over the words of a text. Each word's facts come from the per-thread
+    /// cache (computed once per distinct word): the vocabulary id of its normalised
+    /// form if a term needs it, and the word-start literals it may begin. The pass
+    /// leaves the words terms need in `tokens`, cut into runs wherever another word
+    /// or sentence punctuation intervenes, and the candidate starts of word-start
+    /// patterns in `starts`.
+    fn scan(&self, text: &str, scratch: &mut Scratch) {
+        let Scratch {
+            owner,
+            tokens,
+            starts,
+            words,
+            literals,
+        } = scratch;
+        if *owner != self.id || words.len() > WORD_CACHE_MAX {
+            words.clear();
+            literals.clear();
+            *owner = self.id;
         }
-        // On a note, one pass of the set says which patterns match and only those run
-        // on their own to find where. On long texts the set's automaton outgrows its
-        // cache and slows down, so every pattern runs on its own instead.
-        let matched: Vec<usize> = match &self.regex_set {
-            Some(set) if seg.text.len() <= SET_MAX_TEXT => {
-                set.matches(seg.text).into_iter().collect()
+        tokens.clear();
+        starts.clear();
+        let want_literals = !self.word_literals.is_empty();
+        let bytes = text.as_bytes();
+        let mut run = 0u32;
+        let mut prev_end: Option<usize> = None;
+        for (start, end) in word_spans(text) {
+            let surface = &text[start..end];
+            let info = match words.get(surface) {
+                Some(info) => *info,
+                None => {
+                    let info = self.word_info(surface, literals);
+                    words.insert(surface.into(), info);
+                    info
+                }
+            };
+            if want_literals {
+                // `_` is a word character to `\b`, so no word-start match follows it.
+                if start == 0 || bytes[start - 1] != b'_' {
+                    for &j in &literals[info.literals.0 as usize..info.literals.1 as usize] {
+                        let lit = &self.word_literals[j as usize];
+                        starts.extend(lit.patterns.iter().map(|&pi| (pi, start)));
+                    }
+                }
+                if !info.ascii {
+                    self.inner_word_starts(text, start, end, starts);
+                }
             }
-            _ => (0..self.regexes.len()).collect(),
-        };
-        for i in matched {
-            let (re, signal) = &self.regexes[i];
-            let sig = &self.signals[*signal];
-            if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
+            let Some(id) = info.id else {
+                if prev_end.is_some() {
+                    run += 1;
+                }
+                prev_end = None;
+                continue;
+            };
+            if let Some(pe) = prev_end
+                && is_barrier(&text[pe..start])
+            {
+                run += 1;
+            }
+            tokens.push(Token {
+                id,
+                run,
+                start: start as u32,
+                end: end as u32,
+            });
+            prev_end = Some(end);
+        }
+    }
+
+    /// The cached facts of a word not seen before.
+    fn word_info(&self, surface: &str, literals: &mut Vec<u32>) -> WordInfo {
+        let n = normalize_word(surface, &self.stemmer);
+        let id = self.vocabulary.get(n.as_str()).copied();
+        let from = literals.len() as u32;
+        // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
+        let w = surface.as_bytes();
+        let w = &w[..w
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(w.len())];
+        let first = w.first().map_or(0, |b| b.to_ascii_lowercase());
+        if let Some(bucket) = self.word_literals_by_first.get(usize::from(first)) {
+            for &j in bucket {
+                if self.word_literals[j as usize].begins(w) {
+                    literals.push(j);
+                }
+            }
+        }
+        WordInfo {
+            id,
+            literals: (from, literals.len() as u32),
+            ascii: surface.is_ascii(),
+        }
+    }
+
+    /// Word-start literals inside a word that holds non-ASCII letters: `\b` treats
+    /// those as non-word characters, so an ASCII letter after one starts a word.
+    fn inner_word_starts(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        starts: &mut Vec<(usize, usize)>,
+    ) {
+        let bytes = text.as_bytes();
+        for at in start + 1..end {
+            if !(bytes[at].is_ascii_alphanumeric() && bytes[at - 1] >= 0x80) {
                 continue;
             }
-            for m in re.find_iter(seg.text).take(64) {
-                if m.is_empty() {
-                    continue;
+            let first = usize::from(bytes[at].to_ascii_lowercase());
+            let word = &bytes[at..end];
+            let ascii_run = word
+                .iter()
+                .position(|b| !b.is_ascii_alphanumeric())
+                .unwrap_or(word.len());
+            for &j in &self.word_literals_by_first[first] {
+                let lit = &self.word_literals[j as usize];
+                // `\b` sees a word end at the next non-ASCII letter.
+                if lit.begins(&word[..ascii_run]) {
+                    starts.extend(lit.patterns.iter().map(|&pi| (pi, at)));
                 }
-                let line = lines.at(m.start());
-                hits.push(Hit {
-                    signal: *signal,
-                    term: None,
-                    matched: m.as_str().to_string(),
-                    field: seg.field,
-                    line,
-                    start: m.start(),
-                });
             }
         }
     }
 
-    fn score(&self, mut hits: Vec<Hit>) -> Classification {
+    /// Finds every term among the scanned words: each term is looked for where its
+    /// first word occurs, its other words following within the same run.
+    fn match_terms(
+        &self,
+        seg: &Segment<'_>,
+        si: usize,
+        lines: &Lines<'_>,
+        tokens: &[Token],
+        hits: &mut Vec<Hit>,
+    ) {
+        for (i, tok) in tokens.iter().enumerate() {
+            for &first in &self.stands_for[tok.id as usize] {
+                let Some(candidates) = self.starting.get(first as usize) else {
+                    continue;
+                };
+                for &ti in candidates {
+                    let term = &self.terms[ti];
+                    let n = term.words.len();
+                    let Some(span) = tokens.get(i..i + n) else {
+                        break;
+                    };
+                    let fits = span.iter().zip(&term.words).skip(1).all(|(t, w)| {
+                        t.run == tok.run && self.stands_for[t.id as usize].contains(w)
+                    });
+                    let sig = &self.signals[term.signal];
+                    if !fits || (!sig.fields.is_empty() && !sig.fields.contains(&seg.field)) {
+                        continue;
+                    }
+                    let (start, end) = (tok.start as usize, span[n - 1].end as usize);
+                    hits.push(Hit {
+                        signal: term.signal,
+                        term: Some(ti),
+                        segment: si,
+                        start,
+                        end,
+                        line: lines.at(start),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Runs the patterns where they can match: one case-insensitive pass over the
+    /// segment finds the literals the patterns start or end with; a prefix-gated
+    /// pattern then runs anchored at each of its literals, a suffix-gated one over the
+    /// segment if any of its literals occurs, and a pattern without literals always.
+    fn match_patterns(
+        &self,
+        seg: &Segment<'_>,
+        si: usize,
+        lines: &Lines<'_>,
+        starts: &mut Vec<(usize, usize)>,
+        hits: &mut Vec<Hit>,
+    ) {
+        if self.patterns.is_empty() {
+            return;
+        }
+        let text = seg.text;
+        let mut whole = vec![false; self.patterns.len()];
+        if folds_to_ascii(text) {
+            whole.iter_mut().for_each(|w| *w = true);
+        } else {
+            if let Some(ac) = &self.literals {
+                for m in ac.find_overlapping_iter(text) {
+                    for &pi in &self.literal_patterns[m.pattern().as_usize()] {
+                        match self.patterns[pi].gate {
+                            Gate::Prefix => starts.push((pi, m.start())),
+                            _ => whole[pi] = true,
+                        }
+                    }
+                }
+            }
+            for (pi, p) in self.patterns.iter().enumerate() {
+                whole[pi] |= p.gate == Gate::Always;
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let applies = |p: &Pattern| {
+            let sig = &self.signals[p.signal];
+            sig.fields.is_empty() || sig.fields.contains(&seg.field)
+        };
+        let mut push = |p: &Pattern, start: usize, end: usize| {
+            hits.push(Hit {
+                signal: p.signal,
+                term: None,
+                segment: si,
+                start,
+                end,
+                line: lines.at(start),
+            });
+        };
+        // Anchored runs, pattern by pattern, each from the leftmost candidate past the
+        // previous match: the same matches a full leftmost-first scan finds.
+        let mut i = 0;
+        while i < starts.len() {
+            let pi = starts[i].0;
+            let p = &self.patterns[pi];
+            let mut floor = 0;
+            let mut found = 0;
+            while i < starts.len() && starts[i].0 == pi {
+                let at = starts[i].1;
+                i += 1;
+                if whole[pi] || at < floor || found >= MAX_PATTERN_HITS || !applies(p) {
+                    continue;
+                }
+                let input = Input::new(text).range(at..).anchored(Anchored::Yes);
+                if let Some(m) = p.regex.find(input)
+                    && !m.is_empty()
+                {
+                    push(p, m.start(), m.end());
+                    found += 1;
+                    floor = m.end();
+                }
+            }
+        }
+        for (pi, p) in self.patterns.iter().enumerate() {
+            if !whole[pi] || !applies(p) {
+                continue;
+            }
+            for m in p
+                .regex
+                .find_iter(text)
+                .filter(|m| !m.is_empty())
+                .take(MAX_PATTERN_HITS)
+            {
+                push(p, m.start(), m.end());
+            }
+        }
+    }
+
+    fn score(&self, segments: &[Segment<'_>], mut hits: Vec<Hit>) -> Classification {
         let t = &self.taxonomy.thresholds;
-        hits.sort_by_key(|h| (h.signal, field_rank(h.field), h.line, h.start));
+        let field = |h: &Hit| segments[h.segment].field;
+        hits.sort_by_key(|h| (h.signal, field_rank(field(h)), h.line, h.start));
         let mut evidence = Vec::new();
         let mut scope_score = 0.0;
         let ncat = self.taxonomy.categories.len();
@@ -403,7 +688,7 @@ impl<'t> Classifier<'t> {
             let mut j = i;
             let mut mass = 0.0;
             while j < hits.len() && hits[j].signal == sig_idx {
-                mass += match hits[j].field {
+                mass += match field(&hits[j]) {
                     Field::Name => t.name_boost,
                     Field::Tags => t.tags_boost,
                     Field::Body => 1.0,
@@ -443,8 +728,8 @@ impl<'t> Classifier<'t> {
                 category,
                 subcategory,
                 weight: round3(contribution),
-                matched: first.matched.clone(),
-                field: first.field,
+                matched: segments[first.segment].text[first.start..first.end].to_string(),
+                field: field(first),
                 line: first.line,
                 count: j - i,
                 signal_id: sig_idx,
@@ -539,29 +824,27 @@ impl<'t> Classifier<'t> {
     }
 }
 
-/// Maps byte offsets of a segment to file lines.
-struct Lines {
+/// Maps byte offsets of a segment to file lines, indexing the line breaks on first use.
+struct Lines<'a> {
     first: usize,
-    newlines: Vec<usize>,
+    text: &'a str,
+    newlines: OnceCell<Vec<usize>>,
 }
 
-impl Lines {
-    fn new(seg: &Segment<'_>) -> Lines {
-        let newlines = seg
-            .text
-            .bytes()
-            .enumerate()
-            .filter(|&(_, b)| b == b'\n')
-            .map(|(i, _)| i)
-            .collect();
+impl<'a> Lines<'a> {
+    fn new(seg: &Segment<'a>) -> Lines<'a> {
         Lines {
             first: seg.line,
-            newlines,
+            text: seg.text,
+            newlines: OnceCell::new(),
         }
     }
 
     fn at(&self, offset: usize) -> usize {
-        self.first + self.newlines.partition_point(|&n| n < offset)
+        let newlines = self
+            .newlines
+            .get_or_init(|| memchr::memchr_iter(b'\n', self.text.as_bytes()).collect());
+        self.first + newlines.partition_point(|&n| n < offset)
     }
 }
 
@@ -570,10 +853,11 @@ struct Hit {
     signal: usize,
     /// The term of a term group that matched (patterns have none).
     term: Option<usize>,
-    matched: String,
-    field: Field,
-    line: usize,
+    /// Index of the segment, and the matched byte span in it.
+    segment: usize,
     start: usize,
+    end: usize,
+    line: usize,
 }
 
 fn field_rank(f: Field) -> u8 {
@@ -622,44 +906,143 @@ fn ascii_word_boundaries(pattern: &str) -> String {
     out
 }
 
-/// Per-thread buffers and the stem cache, reused across notes.
+/// Per-thread buffers and the word cache, reused across notes.
 struct Scratch {
-    stream: String,
+    /// The classifier the word cache was filled for.
+    owner: u64,
     tokens: Vec<Token>,
-    /// Surface word → normalised form. Notes share most of their vocabulary.
-    stems: HashMap<Box<str>, Box<str>>,
+    /// Candidate (pattern, start) pairs of the current segment.
+    starts: Vec<(usize, usize)>,
+    /// Surface word → its facts. Notes share most of their vocabulary, so few words
+    /// are stemmed twice.
+    words: HashMap<Box<str>, WordInfo, foldhash::fast::RandomState>,
+    /// The word-start literals of cached words, as ranges in [`WordInfo::literals`].
+    literals: Vec<u32>,
 }
 
-/// A word of the normalised stream: where it sits in the stream and in the text.
+/// What the classifier needs to know about a surface word.
+#[derive(Clone, Copy)]
+struct WordInfo {
+    /// Vocabulary id of its normalised form, `None` when no term needs it.
+    id: Option<u32>,
+    /// Range of `Scratch::literals`: the word-start literals the word may begin.
+    literals: (u32, u32),
+    /// Whether the word is all ASCII.
+    ascii: bool,
+}
+
+/// A word some term needs: its vocabulary id, the run it belongs to (words of one run
+/// are adjacent) and its span in the text.
 #[derive(Clone, Copy)]
 struct Token {
-    at: u32,
+    id: u32,
+    run: u32,
     start: u32,
     end: u32,
 }
 
 /// Beyond this many cached words the cache starts over (bounded memory on huge input).
-const STEM_CACHE_MAX: usize = 200_000;
+const WORD_CACHE_MAX: usize = 200_000;
+
+/// At most this many matches of one pattern count per segment.
+const MAX_PATTERN_HITS: usize = 64;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
-        stream: String::new(),
+        owner: 0,
         tokens: Vec::new(),
-        stems: HashMap::new(),
+        starts: Vec::new(),
+        words: HashMap::default(),
+        literals: Vec::new(),
     });
 }
 
-/// The automaton needles of a term: its normalised words between spaces, plus
-/// variants with a plural `s` on one word for words the stemmer keeps as they are
-/// (`gpus` stems to itself, yet must fire a `gpu` signal).
-fn needles_for(words: &[String]) -> Vec<String> {
-    let mut out = vec![format!(" {} ", words.join(" "))];
-    for i in 0..words.len() {
-        let mut v = words.to_vec();
-        v[i].push('s');
-        out.push(format!(" {} ", v.join(" ")));
+/// The byte spans of the words of `text` (runs of alphanumeric characters), with an
+/// ASCII fast path.
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    // Width of the word character at `at`, or None.
+    let word_char = move |at: usize| -> (usize, bool) {
+        let b = bytes[at];
+        if b < 0x80 {
+            (1, b.is_ascii_alphanumeric())
+        } else {
+            let c = text[at..].chars().next().expect("char boundary");
+            (c.len_utf8(), c.is_alphanumeric())
+        }
+    };
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let (w, is_word) = word_char(i);
+            if is_word {
+                let start = i;
+                i += w;
+                while i < bytes.len() {
+                    let (w, is_word) = word_char(i);
+                    if !is_word {
+                        break;
+                    }
+                    i += w;
+                }
+                return Some((start, i));
+            }
+            i += w;
+        }
+        None
+    })
+}
+
+/// Whether `text` holds one of the two non-ASCII characters that case-insensitive
+/// matching folds onto an ASCII letter (KELVIN SIGN → k, LONG S → s); the ASCII literal
+/// gate would miss those matches, so such text runs every pattern.
+fn folds_to_ascii(text: &str) -> bool {
+    !text.is_ascii() && (text.contains('\u{212A}') || text.contains('\u{17F}'))
+}
+
+/// How a pattern is gated, and the lower-cased literals that gate it: the literals
+/// every match starts with if they are known and non-empty, else those every match
+/// ends with, else none (the pattern always runs). Literals are extracted from the
+/// case-sensitive reading of the pattern and matched case-insensitively, a superset
+/// of the case-insensitive reading's matches.
+fn gate_literals(pattern: &str, case_sensitive: bool) -> (Gate, Vec<Vec<u8>>) {
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return (Gate::Always, Vec::new());
+    };
+    for (kind, gate) in [
+        (ExtractKind::Prefix, Gate::Prefix),
+        (ExtractKind::Suffix, Gate::Suffix),
+    ] {
+        let seq = Extractor::new().kind(kind).extract(&hir);
+        let Some(lits) = seq.literals() else { continue };
+        if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+            continue;
+        }
+        // Case-insensitive matching of non-ASCII letters is beyond the ASCII gate.
+        if !case_sensitive && lits.iter().any(|l| !l.as_bytes().is_ascii()) {
+            continue;
+        }
+        let mut out: Vec<Vec<u8>> = lits
+            .iter()
+            .map(|l| l.as_bytes().to_ascii_lowercase())
+            .collect();
+        out.sort();
+        out.dedup();
+        let looks = hir.properties().look_set_prefix();
+        let at_word_start = [
+            Look::WordAscii,
+            Look::WordStartAscii,
+            Look::WordStartHalfAscii,
+        ]
+        .into_iter()
+        .any(|l| looks.contains(l))
+            && out.iter().all(|l| l[0].is_ascii_alphanumeric());
+        if gate == Gate::Prefix && at_word_start {
+            return (Gate::WordStart, out);
+        }
+        return (gate, out);
     }
-    out
+    (Gate::Always, Vec::new())
 }
 
 /// Whether the text between two words breaks a phrase: sentence punctuation or a blank
@@ -884,5 +1267,98 @@ mod shipped {
             misses.len(),
             misses.join("\n")
         );
+    }
+}
+
+#[cfg(test)]
+mod gating {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every (signal, start, end) the gated pattern pass finds, for a body text.
+    fn gated(c: &Classifier<'_>, text: &str) -> BTreeSet<(usize, usize, usize)> {
+        let seg = Segment {
+            field: Field::Body,
+            text,
+            line: 1,
+        };
+        let mut hits = Vec::new();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            c.scan(text, &mut scratch);
+            c.match_patterns(&seg, 0, &Lines::new(&seg), &mut scratch.starts, &mut hits);
+        });
+        hits.iter().map(|h| (h.signal, h.start, h.end)).collect()
+    }
+
+    /// The same, running every pattern over the whole text.
+    fn full(c: &Classifier<'_>, text: &str) -> BTreeSet<(usize, usize, usize)> {
+        let mut out = BTreeSet::new();
+        for p in &c.patterns {
+            let sig = &c.signals[p.signal];
+            if !sig.fields.is_empty() && !sig.fields.contains(&Field::Body) {
+                continue;
+            }
+            for m in p
+                .regex
+                .find_iter(text)
+                .filter(|m| !m.is_empty())
+                .take(MAX_PATTERN_HITS)
+            {
+                out.insert((p.signal, m.start(), m.end()));
+            }
+        }
+        out
+    }
+
+    /// Literal gating is an optimisation only: on real notes, the held-out notes and
+    /// awkward text (non-ASCII letters next to ASCII ones, underscores, characters
+    /// that case-fold onto ASCII), it finds exactly what a full scan finds.
+    #[test]
+    fn gated_patterns_find_what_a_full_scan_finds() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tax = Taxonomy::load(&root.join("taxonomy.yaml")).unwrap();
+        let c = Classifier::new(&tax);
+        assert!(
+            c.patterns.iter().any(|p| p.gate == Gate::WordStart),
+            "the shipped patterns are gated by word"
+        );
+        let mut texts: Vec<String> = Vec::new();
+        for dir in [root.to_path_buf(), root.join("tests/fixtures/heldout")] {
+            let (notes, _) = crate::corpus::load_all(&dir).unwrap();
+            texts.extend(notes.into_iter().map(|n| n.body));
+        }
+        assert!(texts.len() > 50);
+        texts.extend(
+            [
+                "éRenting GPUs to labs; ﬁle pinning_files, x_zkml and zkML-based ZKML.",
+                "Providers rent\u{212A} servers; \u{17F}tores data. Ren\u{17F}ting GPU\u{17F}.",
+                "AI-generated deepfakes: one person, one human; ÄIagents, naïve H100s, RTX 4090s.",
+                "Ünique humans prove they are human without revealing who. TEEs and FHE, tees.",
+                "store data stored files hosting content _store data 12 petabytes 3.5 PiB",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            assert_eq!(gated(&c, text), full(&c, text), "on {text:?}");
+        }
+    }
+
+    #[test]
+    fn gates_follow_the_pattern_shape() {
+        let g = |p: &str| gate_literals(&ascii_word_boundaries(p), false).0;
+        assert_eq!(g(r"\b(rent|lease)s?\b[^.]{0,40}\bgpus?\b"), Gate::WordStart);
+        assert_eq!(
+            g(r"(rent|lease)s?\b"),
+            Gate::Prefix,
+            "no word boundary first"
+        );
+        assert_eq!(g(r"\B(rent|lease)"), Gate::Prefix, "inside a word");
+        assert_eq!(g(r"\b(\d+ ?)?(petabytes?|PiB)\b"), Gate::Suffix);
+        assert_eq!(g(r"\w{3,}"), Gate::Always, "no literal at all");
+        let (gate, lits) = gate_literals(&ascii_word_boundaries(r"\bZK-?ML\b"), true);
+        assert_eq!(gate, Gate::WordStart);
+        assert_eq!(lits, vec![b"zk-ml".to_vec(), b"zkml".to_vec()]);
     }
 }
