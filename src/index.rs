@@ -18,11 +18,11 @@ use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, StopWordFilter, TextAnalyzer, WhitespaceTokenizer,
+    LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, WhitespaceTokenizer,
 };
 use tantivy::{Index, IndexWriter, TantivyDocument, TantivyError, Term};
 
+use crate::analysis::CachedNormalizer;
 use crate::classify::Classifier;
 use crate::corpus::{self, Kind, Note, NoteFile};
 use crate::error::{Diagnostic, Error, Result};
@@ -123,12 +123,7 @@ pub fn register_tokenizers(index: &Index) {
         TEXT_TOKENIZER,
         TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(RemoveLongFilter::limit(48))
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .filter(
-                StopWordFilter::new(Language::English).expect("tantivy ships English stop words"),
-            )
-            .filter(Stemmer::new(Language::English))
+            .filter(CachedNormalizer::english())
             .build(),
     );
     m.register(

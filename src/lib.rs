@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod add;
+pub mod analysis;
 pub mod app;
 pub mod check;
 pub mod classify;
