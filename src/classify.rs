@@ -140,6 +140,27 @@ struct Term {
     signal: usize,
     /// Its normalised words, as vocabulary ids.
     words: Vec<u32>,
+    /// For a term of a `near` signal: the index in `Classifier::nears` and the group.
+    near: Option<(usize, usize)>,
+}
+
+/// A compiled `near` signal.
+#[derive(Debug)]
+struct Near {
+    signal: usize,
+    groups: usize,
+    /// Most words between groups `g` and `g + 1`.
+    within: Vec<u32>,
+    ordered: bool,
+}
+
+/// Where a term of a `near` group occurs: tokens `first..=last` of the segment.
+#[derive(Debug, Clone, Copy)]
+struct Occurrence {
+    near: usize,
+    group: usize,
+    first: u32,
+    last: u32,
 }
 
 /// Lazy-DFA cache per pattern and thread.
@@ -211,6 +232,7 @@ pub struct Classifier<'t> {
     stands_for: Vec<Vec<u32>>,
     /// Per vocabulary id, the terms whose first word it is, shortest first.
     starting: Vec<Vec<usize>>,
+    nears: Vec<Near>,
     patterns: Vec<Pattern>,
     /// The literals of word-start patterns, and per lower-case ASCII first byte the
     /// literals starting with it.
@@ -244,11 +266,44 @@ impl<'t> Classifier<'t> {
             *vocabulary.entry(w.into()).or_insert(next)
         };
         let mut patterns = Vec::new();
+        let mut nears = Vec::new();
+        // Adds the terms of one signal (or one `near` group), skipping terms that
+        // normalise like an earlier one (`sell` after `selling`): one mention is one match.
+        let add_terms = |list: &[String],
+                         signal: usize,
+                         near: Option<(usize, usize)>,
+                         terms: &mut Vec<Term>,
+                         vocabulary: &mut HashMap<Box<str>, u32>| {
+            let mut seen: Vec<Vec<u32>> = Vec::new();
+            for t in list {
+                let words: Vec<u32> = match t.strip_prefix('=') {
+                    Some(exact) => exact
+                        .split(' ')
+                        .map(|w| word_id(&exact_key(w), vocabulary))
+                        .collect(),
+                    None => t
+                        .split(' ')
+                        .map(|w| word_id(&normalize_word(w, &stemmer), vocabulary))
+                        .collect(),
+                };
+                if seen.contains(&words) {
+                    continue;
+                }
+                seen.push(words.clone());
+                terms.push(Term {
+                    text: t.clone(),
+                    signal,
+                    words,
+                    near,
+                });
+            }
+        };
         for (owner, s) in owned {
             let idx = signals.len();
             let label = match &s.matcher {
                 Matcher::Terms(t) => t.join(" | "),
                 Matcher::Pattern { regex, .. } => format!("/{regex}/"),
+                Matcher::Near { groups, .. } => near_label(groups),
             };
             signals.push(SignalInfo {
                 owner,
@@ -257,23 +312,27 @@ impl<'t> Classifier<'t> {
                 fields: s.fields.clone(),
             });
             match &s.matcher {
-                Matcher::Terms(list) => {
-                    for t in list {
-                        let words = t
-                            .split(' ')
-                            .map(|w| word_id(&normalize_word(w, &stemmer), &mut vocabulary))
-                            .collect();
-                        terms.push(Term {
-                            text: t.clone(),
-                            signal: idx,
-                            words,
-                        });
-                    }
-                }
+                Matcher::Terms(list) => add_terms(list, idx, None, &mut terms, &mut vocabulary),
                 Matcher::Pattern {
                     regex,
                     case_sensitive,
                 } => patterns.push((ascii_word_boundaries(regex), *case_sensitive, idx)),
+                Matcher::Near {
+                    groups,
+                    within,
+                    ordered,
+                } => {
+                    let ni = nears.len();
+                    for (g, list) in groups.iter().enumerate() {
+                        add_terms(list, idx, Some((ni, g)), &mut terms, &mut vocabulary);
+                    }
+                    nears.push(Near {
+                        signal: idx,
+                        groups: groups.len(),
+                        within: within.iter().map(|&w| w as u32).collect(),
+                        ordered: *ordered,
+                    });
+                }
             }
         }
         // Term words, then their plural forms: `gpus` stands for `gpu` (and for
@@ -369,6 +428,7 @@ impl<'t> Classifier<'t> {
             vocabulary,
             stands_for,
             starting,
+            nears,
             patterns: compiled,
             word_literals,
             word_literals_by_first,
@@ -405,8 +465,16 @@ impl<'t> Classifier<'t> {
             for (si, seg) in segments.iter().enumerate() {
                 let lines = Lines::new(seg);
                 self.scan(seg.text, &mut scratch);
-                self.match_terms(seg, si, &lines, &scratch.tokens, &mut hits);
-                self.match_patterns(seg, si, &lines, &mut scratch.starts, &mut hits);
+                let Scratch {
+                    tokens,
+                    starts,
+                    occurrences,
+                    ..
+                } = &mut *scratch;
+                occurrences.clear();
+                self.match_terms(seg, si, &lines, tokens, occurrences, &mut hits);
+                self.match_near(si, &lines, tokens, occurrences, &mut hits);
+                self.match_patterns(seg, si, &lines, starts, &mut hits);
             }
         });
         self.score(segments, hits)
@@ -425,6 +493,7 @@ impl<'t> Classifier<'t> {
             starts,
             words,
             literals,
+            ..
         } = scratch;
         if *owner != self.id || words.len() > WORD_CACHE_MAX {
             words.clear();
@@ -437,7 +506,13 @@ impl<'t> Classifier<'t> {
         let bytes = text.as_bytes();
         let mut run = 0u32;
         let mut prev_end: Option<usize> = None;
+        let (mut word, mut sentence, mut last_end) = (0u32, 0u32, 0usize);
         for (start, end) in word_spans(text) {
+            if last_end > 0 && ends_sentence(&text[last_end..start]) {
+                sentence += 1;
+            }
+            last_end = end;
+            word += 1;
             let surface = &text[start..end];
             let info = match words.get(surface) {
                 Some(info) => *info,
@@ -459,21 +534,24 @@ impl<'t> Classifier<'t> {
                     self.inner_word_starts(text, start, end, starts);
                 }
             }
-            let Some(id) = info.id else {
+            if info.id.is_none() && info.exact.is_none() {
                 if prev_end.is_some() {
                     run += 1;
                 }
                 prev_end = None;
                 continue;
-            };
+            }
             if let Some(pe) = prev_end
                 && is_barrier(&text[pe..start])
             {
                 run += 1;
             }
             tokens.push(Token {
-                id,
+                id: info.id.unwrap_or(NO_WORD),
+                exact: info.exact.unwrap_or(NO_WORD),
                 run,
+                word,
+                sentence,
                 start: start as u32,
                 end: end as u32,
             });
@@ -485,6 +563,7 @@ impl<'t> Classifier<'t> {
     fn word_info(&self, surface: &str, literals: &mut Vec<u32>) -> WordInfo {
         let n = normalize_word(surface, &self.stemmer);
         let id = self.vocabulary.get(n.as_str()).copied();
+        let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
         let from = literals.len() as u32;
         // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
         let w = surface.as_bytes();
@@ -502,6 +581,7 @@ impl<'t> Classifier<'t> {
         }
         WordInfo {
             id,
+            exact,
             literals: (from, literals.len() as u32),
             ascii: surface.is_ascii(),
         }
@@ -545,10 +625,11 @@ impl<'t> Classifier<'t> {
         si: usize,
         lines: &Lines<'_>,
         tokens: &[Token],
+        occurrences: &mut Vec<Occurrence>,
         hits: &mut Vec<Hit>,
     ) {
         for (i, tok) in tokens.iter().enumerate() {
-            for &first in &self.stands_for[tok.id as usize] {
+            for first in tok.stands_for(self) {
                 let Some(candidates) = self.starting.get(first as usize) else {
                     continue;
                 };
@@ -558,11 +639,22 @@ impl<'t> Classifier<'t> {
                     let Some(span) = tokens.get(i..i + n) else {
                         break;
                     };
-                    let fits = span.iter().zip(&term.words).skip(1).all(|(t, w)| {
-                        t.run == tok.run && self.stands_for[t.id as usize].contains(w)
-                    });
+                    let fits = span
+                        .iter()
+                        .zip(&term.words)
+                        .skip(1)
+                        .all(|(t, w)| t.run == tok.run && t.stands_for(self).any(|v| v == *w));
                     let sig = &self.signals[term.signal];
                     if !fits || (!sig.fields.is_empty() && !sig.fields.contains(&seg.field)) {
+                        continue;
+                    }
+                    if let Some((near, group)) = term.near {
+                        occurrences.push(Occurrence {
+                            near,
+                            group,
+                            first: i as u32,
+                            last: (i + n - 1) as u32,
+                        });
                         continue;
                     }
                     let (start, end) = (tok.start as usize, span[n - 1].end as usize);
@@ -575,6 +667,54 @@ impl<'t> Classifier<'t> {
                         line: lines.at(start),
                     });
                 }
+            }
+        }
+    }
+
+    /// Finds the `near` signals among the occurrences of their groups' terms: from each
+    /// occurrence of the first group (of either group when unordered), an occurrence of
+    /// each next group that starts after the previous one ends, at most `within` words
+    /// later, in the same sentence. Matches do not overlap.
+    fn match_near(
+        &self,
+        si: usize,
+        lines: &Lines<'_>,
+        tokens: &[Token],
+        occurrences: &mut [Occurrence],
+        hits: &mut Vec<Hit>,
+    ) {
+        // Grouped by signal, each group in text order.
+        occurrences.sort_unstable_by_key(|o| (o.near, o.first, o.last, o.group));
+        for occ in occurrences.chunk_by(|a, b| a.near == b.near) {
+            let near = &self.nears[occ[0].near];
+            let mut floor = 0u32;
+            let mut found = 0;
+            for (k, o) in occ.iter().enumerate() {
+                if found >= MAX_PATTERN_HITS {
+                    break;
+                }
+                if tokens[o.first as usize].word < floor || (near.ordered && o.group != 0) {
+                    continue;
+                }
+                let end = if near.ordered {
+                    chain(tokens, occ, k, near, 1)
+                } else {
+                    next_near(tokens, occ, k, near.within[0])
+                        .find(|&p| occ[p].group != o.group)
+                        .map(|p| occ[p])
+                };
+                let Some(end) = end else { continue };
+                let start = tokens[o.first as usize].start as usize;
+                hits.push(Hit {
+                    signal: near.signal,
+                    term: None,
+                    segment: si,
+                    start,
+                    end: tokens[end.last as usize].end as usize,
+                    line: lines.at(start),
+                });
+                found += 1;
+                floor = tokens[end.last as usize].word + 1;
             }
         }
     }
@@ -800,6 +940,17 @@ impl<'t> Classifier<'t> {
         }
     }
 
+    /// The terms of signal `id` when it is a `term`/`terms` signal (for linting).
+    pub fn signal_terms(&self, id: usize) -> Option<Vec<&str>> {
+        let terms: Vec<&str> = self
+            .terms
+            .iter()
+            .filter(|t| t.signal == id && t.near.is_none())
+            .map(|t| t.text.as_str())
+            .collect();
+        (!terms.is_empty()).then_some(terms)
+    }
+
     /// Ids of every signal (as labels, with their owner) for linting.
     pub fn signal_labels(&self) -> Vec<(String, String, Option<String>)> {
         self.signals
@@ -913,6 +1064,8 @@ struct Scratch {
     tokens: Vec<Token>,
     /// Candidate (pattern, start) pairs of the current segment.
     starts: Vec<(usize, usize)>,
+    /// Occurrences of `near` group terms in the current segment.
+    occurrences: Vec<Occurrence>,
     /// Surface word → its facts. Notes share most of their vocabulary, so few words
     /// are stemmed twice.
     words: HashMap<Box<str>, WordInfo, foldhash::fast::RandomState>,
@@ -925,6 +1078,8 @@ struct Scratch {
 struct WordInfo {
     /// Vocabulary id of its normalised form, `None` when no term needs it.
     id: Option<u32>,
+    /// Vocabulary id of its exact form (for `=term`s), `None` when no term needs it.
+    exact: Option<u32>,
     /// Range of `Scratch::literals`: the word-start literals the word may begin.
     literals: (u32, u32),
     /// Whether the word is all ASCII.
@@ -935,10 +1090,35 @@ struct WordInfo {
 /// are adjacent) and its span in the text.
 #[derive(Clone, Copy)]
 struct Token {
+    /// Vocabulary ids of the word's normalised and exact forms, or [`NO_WORD`].
     id: u32,
+    exact: u32,
     run: u32,
+    /// 1-based index among all the words of the text, and the sentence it is in.
+    word: u32,
+    sentence: u32,
     start: u32,
     end: u32,
+}
+
+/// A token's id when the vocabulary lacks that form of the word.
+const NO_WORD: u32 = u32::MAX;
+
+impl Token {
+    /// The term words (vocabulary ids) this word stands for.
+    fn stands_for<'c>(&self, c: &'c Classifier<'_>) -> impl Iterator<Item = u32> + 'c {
+        let of = |id: u32| c.stands_for.get(id as usize).map_or(&[][..], Vec::as_slice);
+        of(self.id).iter().chain(of(self.exact)).copied()
+    }
+}
+
+/// The vocabulary key of a word matched as written (`=term`): lower case, acronym
+/// plural reduced, marked so it never collides with a stem.
+fn exact_key(word: &str) -> String {
+    format!(
+        "={}",
+        crate::text::strip_acronym_plural(word).to_lowercase()
+    )
 }
 
 /// Beyond this many cached words the cache starts over (bounded memory on huge input).
@@ -952,6 +1132,7 @@ thread_local! {
         owner: 0,
         tokens: Vec::new(),
         starts: Vec::new(),
+        occurrences: Vec::new(),
         words: HashMap::default(),
         literals: Vec::new(),
     });
@@ -1045,6 +1226,75 @@ fn gate_literals(pattern: &str, case_sensitive: bool) -> (Gate, Vec<Vec<u8>>) {
     (Gate::Always, Vec::new())
 }
 
+/// The occurrences (indexes into `occ`, in order) that start after `occ[k]` ends, at
+/// most `within` words later, in the same sentence. `occ` is sorted by start, so the
+/// scan stops at the first occurrence beyond reach.
+fn next_near<'a>(
+    tokens: &'a [Token],
+    occ: &'a [Occurrence],
+    k: usize,
+    within: u32,
+) -> impl Iterator<Item = usize> + 'a {
+    let end = &tokens[occ[k].last as usize];
+    (k + 1..occ.len())
+        .map(move |p| (p, &tokens[occ[p].first as usize]))
+        .skip_while(move |(_, t)| t.word <= end.word)
+        .take_while(move |(_, t)| t.word - end.word - 1 <= within && t.sentence == end.sentence)
+        .map(|(p, _)| p)
+}
+
+/// Completes an ordered `near` match from `occ[k]` (of group `group - 1`): the last
+/// occurrence of the first way through groups `group..`, trying every candidate.
+fn chain(
+    tokens: &[Token],
+    occ: &[Occurrence],
+    k: usize,
+    near: &Near,
+    group: usize,
+) -> Option<Occurrence> {
+    if group == near.groups {
+        return Some(occ[k]);
+    }
+    next_near(tokens, occ, k, near.within[group - 1])
+        .filter(|&p| occ[p].group == group)
+        .find_map(|p| chain(tokens, occ, p, near, group + 1))
+}
+
+/// Whether the text between two words ends a sentence: `.`, `!` or `?` followed by
+/// white space, a `;`, or a blank line. A `.` inside a word (`3.5`, `fetch.ai`) does not.
+fn ends_sentence(between: &str) -> bool {
+    if between == " " {
+        return false;
+    }
+    let b = between.as_bytes();
+    let mut newlines = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b';' => return true,
+            b'.' | b'!' | b'?' if b.get(i + 1).is_some_and(u8::is_ascii_whitespace) => {
+                return true;
+            }
+            b'\n' => {
+                newlines += 1;
+                if newlines > 1 {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The label of a `near` signal: its groups joined by `~`.
+fn near_label(groups: &[Vec<String>]) -> String {
+    groups
+        .iter()
+        .map(|g| g.join(" | "))
+        .collect::<Vec<_>>()
+        .join(" ~ ")
+}
+
 /// Whether the text between two words breaks a phrase: sentence punctuation or a blank
 /// line does; spaces, one line break, hyphens, slashes, underscores and Markdown
 /// emphasis do not.
@@ -1058,8 +1308,8 @@ fn is_barrier(between: &str) -> bool {
                     return true;
                 }
             }
-            ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\u{2010}' | '\u{2011}'
-            | '\u{2013}' => {}
+            ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\'' | '\u{2019}' | '\u{2010}'
+            | '\u{2011}' | '\u{2013}' => {}
             _ => return true,
         }
     }
@@ -1190,6 +1440,133 @@ categories:
             r.evidence
                 .iter()
                 .any(|e| e.signal == "decentralized storage")
+        );
+    }
+
+    /// A one-subcategory taxonomy around `signals` (YAML list items at 10 spaces).
+    fn tax_with(signals: &str) -> Taxonomy {
+        let text = format!(
+            "version: 1\nthresholds:\n  scope: 1\n  min_score: 1\nscope:\n  signals:\n    - term: ai\n      weight: 2\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n{signals}"
+        );
+        Taxonomy::parse(&text, "t").unwrap()
+    }
+
+    /// What a text's evidence says about the signal labelled `label`: (count, matched).
+    fn fired(c: &Classifier<'_>, text: &str, label: &str) -> Option<(usize, String)> {
+        c.classify_text(text)
+            .evidence
+            .into_iter()
+            .find(|e| e.signal == label)
+            .map(|e| (e.count, e.matched))
+    }
+
+    #[test]
+    fn near_signals_need_their_groups_close_and_in_one_sentence() {
+        let t = tax_with(
+            "          - near: [[rent, lease], [gpu, server]]\n            within: 3\n            weight: 2\n",
+        );
+        let c = Classifier::new(&t);
+        let label = "rent | lease ~ gpu | server";
+        assert_eq!(
+            fired(&c, "AI. Hosts are renting out their idle GPUs.", label),
+            Some((1, "renting out their idle GPUs".into())),
+            "stems apply inside groups"
+        );
+        assert_eq!(
+            fired(&c, "They rent a b c d GPUs", label),
+            None,
+            "4 words apart"
+        );
+        assert_eq!(
+            fired(&c, "They rent a b c GPUs", label).map(|f| f.0),
+            Some(1)
+        );
+        assert_eq!(
+            fired(&c, "They rent. GPUs are fast", label),
+            None,
+            "two sentences"
+        );
+        assert_eq!(fired(&c, "GPUs they rent", label), None, "ordered");
+        assert_eq!(
+            fired(
+                &c,
+                "Fetch.ai rents 3.5 GPUs; lease servers, rent servers",
+                label
+            )
+            .map(|f| f.0),
+            Some(3),
+            "a dot inside a word is no sentence end; matches do not overlap"
+        );
+    }
+
+    #[test]
+    fn near_signals_try_every_way_through_the_groups() {
+        let t = tax_with(
+            "          - near: [[train], [on, across], [device, gpu]]\n            within: [8, 1]\n            weight: 2\n          - near: [[private], [ai, model]]\n            ordered: false\n            weight: 1\n",
+        );
+        let c = Classifier::new(&t);
+        // The first `on` leads nowhere; the second does.
+        assert_eq!(
+            fired(
+                &c,
+                "Models are trained on data held on consumer devices.",
+                "train ~ on | across ~ device | gpu"
+            ),
+            Some((1, "trained on data held on consumer devices".into()))
+        );
+        assert_eq!(
+            fired(
+                &c,
+                "Models are trained on data held far away from devices.",
+                "train ~ on | across ~ device | gpu"
+            ),
+            None,
+            "the last gap allows one word"
+        );
+        let label = "private ~ ai | model";
+        assert_eq!(
+            fired(&c, "a model that stays private", label).map(|f| f.0),
+            Some(1)
+        );
+        assert_eq!(fired(&c, "private AI models", label).map(|f| f.0), Some(1));
+    }
+
+    #[test]
+    fn exact_terms_skip_stemming_and_duplicate_terms_count_once() {
+        let t = tax_with(
+            "          - terms: [=validator, =collect]\n            weight: 2\n          - terms: [selling, sell]\n            weight: 1\n",
+        );
+        let c = Classifier::new(&t);
+        let exact = "=validator | =collect";
+        assert_eq!(
+            fired(&c, "Validators collect fees.", exact).map(|f| f.0),
+            Some(2)
+        );
+        assert_eq!(
+            fired(
+                &c,
+                "A valid validation of collectibles and collections.",
+                exact
+            ),
+            None,
+            "no stems: `valid`, `validation` and `collectibles` are other words"
+        );
+        assert_eq!(
+            fired(&c, "Users sell data.", "selling").map(|f| f.0),
+            Some(1),
+            "`selling` and `sell` normalise alike: one mention, one match"
+        );
+        let t = tax_with("          - term: doesn't store\n            weight: 1\n");
+        let c = Classifier::new(&t);
+        assert_eq!(
+            fired(
+                &c,
+                "It doesn\u{2019}t store prompts; it doesn't store them.",
+                "doesn t store"
+            )
+            .map(|f| f.0),
+            Some(2),
+            "apostrophes join the words of a phrase"
         );
     }
 

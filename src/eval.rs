@@ -201,8 +201,10 @@ pub fn lint(notes: &[Note], classifier: &Classifier<'_>) -> Lint {
             };
             never_fire.push(format!("{label} ({at})"));
         }
-        if cat != "scope" {
-            for term in label.split(" | ") {
+        if cat != "scope"
+            && let Some(terms) = classifier.signal_terms(id)
+        {
+            for term in terms {
                 owners
                     .entry(term.to_string())
                     .or_default()

@@ -57,7 +57,22 @@ pub enum Matcher {
         /// Whether case matters (default: no).
         case_sensitive: bool,
     },
+    /// Terms of two to four groups close together in one sentence: a term of each group
+    /// in turn, at most `within` words apart (in either order when not `ordered`).
+    Near {
+        /// The groups of terms (words or phrases, as for `terms`).
+        groups: Vec<Vec<String>>,
+        /// Most words allowed between the terms of consecutive groups, one per gap.
+        within: Vec<usize>,
+        /// Whether the groups must appear in the order written.
+        ordered: bool,
+    },
 }
+
+/// Default of `within` for `near` signals.
+pub const NEAR_WITHIN: usize = 6;
+/// Largest `within` accepted.
+pub const NEAR_WITHIN_MAX: usize = 30;
 
 /// One weighted piece of evidence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -272,6 +287,11 @@ struct RawSignal {
     term: Option<Spanned<String>>,
     terms: Option<Spanned<Vec<String>>>,
     pattern: Option<Spanned<String>>,
+    near: Option<Spanned<Vec<Vec<String>>>>,
+    #[serde(default)]
+    within: Option<Spanned<Within>>,
+    #[serde(default)]
+    ordered: Option<Spanned<bool>>,
     weight: Spanned<f64>,
     #[serde(default)]
     fields: Option<Spanned<Vec<String>>>,
@@ -282,6 +302,14 @@ struct RawSignal {
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
+}
+
+/// `within`: one distance for every gap, or one per gap.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Within {
+    One(usize),
+    Each(Vec<usize>),
 }
 
 struct Validator<'a> {
@@ -454,14 +482,25 @@ impl Validator<'_> {
             self.err(wpos, format!("weight {w} is out of range: use a non-zero number between -{MAX_WEIGHT} and {MAX_WEIGHT}"));
             ok = false;
         }
-        let kinds =
-            raw.term.is_some() as u8 + raw.terms.is_some() as u8 + raw.pattern.is_some() as u8;
+        let kinds = raw.term.is_some() as u8
+            + raw.terms.is_some() as u8
+            + raw.pattern.is_some() as u8
+            + raw.near.is_some() as u8;
         if kinds != 1 {
             self.err(
                 wpos,
-                "a signal needs exactly one of `term`, `terms` or `pattern`",
+                "a signal needs exactly one of `term`, `terms`, `pattern` or `near`",
             );
             return None;
+        }
+        if raw.near.is_none() {
+            for at in [raw.within.as_ref().map(pos), raw.ordered.as_ref().map(pos)]
+                .into_iter()
+                .flatten()
+            {
+                self.err(at, "`within` and `ordered` only apply to `near` signals");
+                ok = false;
+            }
         }
         let (matcher, line) = if let Some(t) = raw.term.or(None) {
             let p = pos(&t);
@@ -469,6 +508,9 @@ impl Validator<'_> {
         } else if let Some(t) = raw.terms {
             let p = pos(&t);
             (self.terms(t.value, p), p.0)
+        } else if let Some(n) = raw.near {
+            let p = pos(&n);
+            (self.near(n.value, raw.within, raw.ordered, p), p.0)
         } else {
             let p = raw.pattern.expect("one of the three is present");
             let at = pos(&p);
@@ -545,9 +587,73 @@ impl Validator<'_> {
         })
     }
 
+    fn near(
+        &mut self,
+        groups: Vec<Vec<String>>,
+        within: Option<Spanned<Within>>,
+        ordered: Option<Spanned<bool>>,
+        at: (usize, usize),
+    ) -> Option<Matcher> {
+        if !(2..=4).contains(&groups.len()) {
+            self.err(
+                at,
+                format!("`near` needs 2 to 4 groups of terms, not {}", groups.len()),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for g in groups {
+            match self.terms(g, at)? {
+                Matcher::Terms(t) => out.push(t),
+                _ => unreachable!("terms() builds terms"),
+            }
+        }
+        let within_at = within.as_ref().map_or(at, pos);
+        let gaps = out.len() - 1;
+        let within = match within.map(|w| w.value) {
+            None => vec![NEAR_WITHIN; gaps],
+            Some(Within::One(w)) => vec![w; gaps],
+            Some(Within::Each(list)) if list.len() == gaps => list,
+            Some(Within::Each(list)) => {
+                self.err(
+                    within_at,
+                    format!(
+                        "`within` lists {} distances for {gaps} gaps between {} groups",
+                        list.len(),
+                        out.len()
+                    ),
+                );
+                return None;
+            }
+        };
+        if let Some(w) = within.iter().find(|&&w| w > NEAR_WITHIN_MAX) {
+            self.err(
+                within_at,
+                format!("`within: {w}` is too far: use at most {NEAR_WITHIN_MAX} words"),
+            );
+            return None;
+        }
+        let ordered_at = ordered.as_ref().map_or(at, pos);
+        let ordered = ordered.is_none_or(|o| o.value);
+        if !ordered && out.len() != 2 {
+            self.err(ordered_at, "`ordered: false` needs exactly two groups");
+            return None;
+        }
+        Some(Matcher::Near {
+            groups: out,
+            within,
+            ordered,
+        })
+    }
+
     fn terms(&mut self, terms: Vec<String>, at: (usize, usize)) -> Option<Matcher> {
         let mut out = Vec::new();
         for t in terms {
+            // `=term`: matched as written (no stemming).
+            let (exact, t) = match t.trim_start().strip_prefix('=') {
+                Some(rest) => ("=", rest.to_string()),
+                None => ("", t),
+            };
             let words: Vec<&str> = crate::text::words(&t).map(|w| &t[w.start..w.end]).collect();
             if words.is_empty() {
                 self.err(at, format!("term `{t}` has no letters or digits"));
@@ -560,7 +666,7 @@ impl Validator<'_> {
                 );
                 return None;
             }
-            out.push(words.join(" "));
+            out.push(format!("{exact}{}", words.join(" ")));
         }
         if out.is_empty() {
             self.err(at, "`terms` is empty");
@@ -608,6 +714,93 @@ mod tests {
             .iter()
             .map(|d| d.to_string())
             .collect()
+    }
+
+    /// `MINI` with one more compute signal.
+    fn with_signal(signal: &str) -> String {
+        format!("{MINI}{signal}")
+    }
+
+    #[test]
+    fn near_and_exact_terms_parse() {
+        let t = Taxonomy::parse(
+            &with_signal(
+                "          - near: [[rent, lease], [=GPUs, server], [for ai]]\n            within: [4, 0]\n            weight: 2\n          - near: [[private], [ai]]\n            ordered: false\n            weight: 1\n",
+            ),
+            "t.yaml",
+        )
+        .unwrap();
+        let signals = &t.categories[0].subcategories[0].signals;
+        assert_eq!(
+            signals[1].matcher,
+            Matcher::Near {
+                groups: vec![
+                    vec!["rent".into(), "lease".into()],
+                    vec!["=GPUs".into(), "server".into()],
+                    vec!["for ai".into()]
+                ],
+                within: vec![4, 0],
+                ordered: true,
+            }
+        );
+        assert_eq!(
+            signals[2].matcher,
+            Matcher::Near {
+                groups: vec![vec!["private".into()], vec!["ai".into()]],
+                within: vec![NEAR_WITHIN],
+                ordered: false,
+            }
+        );
+    }
+
+    #[test]
+    fn bad_near_signals_are_located() {
+        // (signal, line of the error, message)
+        let cases = [
+            (
+                "          - near: [[rent]]\n            weight: 2\n",
+                17,
+                "2 to 4 groups",
+            ),
+            (
+                "          - near: [[a], [b], [c]]\n            within: [1]\n            weight: 2\n",
+                18,
+                "lists 1 distances for 2 gaps",
+            ),
+            (
+                "          - near: [[a], [b]]\n            within: 31\n            weight: 2\n",
+                18,
+                "too far",
+            ),
+            (
+                "          - near: [[a], [b], [c]]\n            ordered: false\n            weight: 2\n",
+                18,
+                "exactly two groups",
+            ),
+            (
+                "          - term: gpu\n            within: 3\n            weight: 2\n",
+                18,
+                "only apply to `near`",
+            ),
+            (
+                "          - near: [[a], []]\n            weight: 2\n",
+                17,
+                "empty",
+            ),
+            (
+                "          - near: [[a], [\"=\"]]\n            weight: 2\n",
+                17,
+                "no letters",
+            ),
+        ];
+        for (signal, line, want) in cases {
+            let e = errors(&with_signal(signal));
+            let at = format!("taxonomy.yaml:{line}:");
+            assert!(
+                e.iter().any(|m| m.starts_with(&at) && m.contains(want)),
+                "{signal}: {e:?}"
+            );
+        }
     }
 
     #[test]

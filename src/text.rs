@@ -88,7 +88,7 @@ pub fn normalize_word(word: &str, stemmer: &rust_stemmers::Stemmer) -> String {
 }
 
 /// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
-fn strip_acronym_plural(word: &str) -> &str {
+pub fn strip_acronym_plural(word: &str) -> &str {
     let Some(stem) = word.strip_suffix('s') else {
         return word;
     };
