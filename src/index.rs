@@ -30,7 +30,7 @@ use crate::kb::Kb;
 use crate::taxonomy::Taxonomy;
 
 /// Bump when the schema or what goes into a document changes: older indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Tokenizer for ranked text: words, lower case, ASCII folding, English stop words
 /// removed, English stemming.
@@ -69,7 +69,8 @@ pub struct Fields {
     pub subcategory: Field,
     /// Date as written.
     pub date: Field,
-    /// Plain-text body, ranked and stored for snippets.
+    /// Plain-text body, ranked. Not stored: snippets and more-like-this read it from
+    /// the note file, which keeps the index about a third of the size.
     pub body: Field,
     /// Unknown front-matter keys as `key:value` terms.
     pub meta: Field,
@@ -110,7 +111,7 @@ pub fn schema() -> (Schema, Fields) {
         category: b.add_text_field("category", STRING | STORED | FAST),
         subcategory: b.add_text_field("subcategory", STRING | STORED),
         date: b.add_text_field("date", STORED),
-        body: b.add_text_field("body", ranked(true)),
+        body: b.add_text_field("body", ranked(false)),
         meta: b.add_text_field("meta", meta_opts),
     };
     (b.build(), fields)
@@ -311,6 +312,17 @@ pub struct KbIndex {
     pub fields: Fields,
     /// Where it lives.
     pub dir: PathBuf,
+    /// The knowledge base root (note paths are relative to it).
+    pub root: PathBuf,
+}
+
+impl KbIndex {
+    /// The plain-text body of the note at `path` (relative to the root), as indexed;
+    /// `None` when the note can no longer be read.
+    pub fn body_text(&self, path: &str) -> Option<String> {
+        let (note, _) = corpus::read_note(&self.root, path).ok()?;
+        Some(crate::text::markdown_to_text(&note.body))
+    }
 }
 
 fn open_existing(dir: &Path) -> std::result::Result<Index, String> {
@@ -476,6 +488,7 @@ pub fn update(
                         index,
                         fields,
                         dir: dir.clone(),
+                        root: kb.root.clone(),
                     },
                     stats,
                 ));
@@ -600,6 +613,7 @@ pub fn update(
             index,
             fields,
             dir: dir.clone(),
+            root: kb.root.clone(),
         },
         stats,
     ))

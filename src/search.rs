@@ -18,7 +18,7 @@ use tantivy::{
 };
 
 use crate::error::{Error, Result};
-use crate::index::{Fields, KbIndex, TEXT_TOKENIZER, meta_words};
+use crate::index::{KbIndex, TEXT_TOKENIZER, meta_words};
 use crate::query::{self, Clause, Occur, Target};
 
 /// Field boosts: a name, alias or ticker match outranks a body mention.
@@ -143,12 +143,14 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
-        let snippet = make_snippet(&doc, f, snippets.as_ref());
+        let path = text(f.path).unwrap_or_default();
+        let body = idx.body_text(&path).unwrap_or_default();
+        let snippet = make_snippet(&body, snippets.as_ref());
         hits.push(Hit {
             rank: rank + 1,
             score,
             id: text(f.id).unwrap_or_default(),
-            path: text(f.path).unwrap_or_default(),
+            path,
             kind: text(f.kind).unwrap_or_default(),
             title: text(f.title).unwrap_or_default(),
             ticker: text(f.ticker),
@@ -167,16 +169,15 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     })
 }
 
-fn make_snippet(doc: &TantivyDocument, f: Fields, generator: Option<&SnippetGenerator>) -> Snippet {
+fn make_snippet(body: &str, generator: Option<&SnippetGenerator>) -> Snippet {
     if let Some(g) = generator {
-        let s = g.snippet_from_doc(doc);
+        let s = g.snippet(body);
         if !s.highlighted().is_empty() {
             let text = s.fragment().replace(['\n', '\r', '\t'], " ");
             let highlights = s.highlighted().iter().map(|r| (r.start, r.end)).collect();
             return Snippet { text, highlights };
         }
     }
-    let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
     let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
     Snippet {
         text: crate::text::truncate_chars(&flat, SNIPPET_CHARS),

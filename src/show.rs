@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
 use tantivy::{ReloadPolicy, TantivyDocument, Term};
 
 use crate::classify::Classifier;
@@ -109,6 +109,21 @@ pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
         return Ok(Vec::new());
     };
     let f = idx.fields;
+    // The stored fields of the note, plus its body (not stored) from the file.
+    let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
+    let mut fields: BTreeMap<Field, Vec<OwnedValue>> = BTreeMap::new();
+    for (field, value) in doc.field_values() {
+        if let Some(s) = value.as_str() {
+            fields
+                .entry(field)
+                .or_default()
+                .push(OwnedValue::Str(s.to_string()));
+        }
+    }
+    let path = doc.get_first(f.path).and_then(|v| v.as_str()).unwrap_or("");
+    if let Some(body) = idx.body_text(path) {
+        fields.insert(f.body, vec![OwnedValue::Str(body)]);
+    }
     // The corpus is small: a term seen once in one other note is already a signal.
     // Every term is kept (no top-25 cut), so ties never make the query depend on
     // hash order.
@@ -117,7 +132,7 @@ pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
         .with_min_term_frequency(1)
         .with_max_query_terms(100_000)
         .with_min_word_length(2)
-        .with_document(addr);
+        .with_document_fields(fields.into_iter().collect());
     let kind: Box<dyn Query> = Box::new(ConstScoreQuery::new(
         Box::new(TermQuery::new(
             Term::from_field_text(f.kind, Kind::Project.as_str()),
