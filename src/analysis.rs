@@ -5,15 +5,14 @@
 //! (a Zipf distribution), so [`CachedNormalizer`] remembers what the chain made of each
 //! word it has seen. Its output is the chain's own output, token for token.
 
-use std::collections::HashMap;
-
+use crate::wordmap::WordMap;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
     Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Beyond this many cached words the cache starts over (bounded memory).
-const CACHE_MAX: usize = 100_000;
+const CACHE_MAX: usize = 50_000;
 
 /// A token filter that applies a per-word analyzer through a cache: each distinct token
 /// text is analysed once; a token the analyzer drops (a stop word) is dropped.
@@ -59,44 +58,20 @@ struct State {
     cache: Cache,
 }
 
-/// Token text → what the analyzer makes of it (`None`: dropped). Texts of up to 16
-/// bytes (nearly all words) are keyed inline as a number, saving a pointer chase and
-/// a string comparison per token.
+/// Token text → what the analyzer makes of it (`None`: dropped).
 #[derive(Default)]
-struct Cache {
-    short: HashMap<u128, Option<Box<str>>, foldhash::fast::RandomState>,
-    long: HashMap<Box<str>, Option<Box<str>>, foldhash::fast::RandomState>,
-}
-
-/// The inline key of a text of at most 16 bytes without NUL bytes (tokens are made of
-/// letters and digits), zero-padded, so distinct texts get distinct keys.
-fn short_key(text: &str) -> Option<u128> {
-    let b = text.as_bytes();
-    if b.len() > 16 || b.contains(&0) {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    key[..b.len()].copy_from_slice(b);
-    Some(u128::from_le_bytes(key))
-}
+struct Cache(WordMap<Option<Box<str>>>);
 
 impl Cache {
     fn get(&self, text: &str) -> Option<&Option<Box<str>>> {
-        match short_key(text) {
-            Some(k) => self.short.get(&k),
-            None => self.long.get(text),
-        }
+        self.0.get(text)
     }
 
     fn insert(&mut self, text: &str, out: Option<Box<str>>) {
-        if self.short.len() + self.long.len() >= CACHE_MAX {
-            self.short.clear();
-            self.long.clear();
+        if self.0.len() >= CACHE_MAX {
+            self.0.clear();
         }
-        match short_key(text) {
-            Some(k) => self.short.insert(k, out),
-            None => self.long.insert(text.into(), out),
-        };
+        self.0.insert(text, out);
     }
 }
 

@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::corpus::Note;
 use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
 use crate::text::{normalize_word, stemmer};
+use crate::wordmap::WordMap;
 
 /// A piece of text to classify, tagged with its field and first file line.
 #[derive(Debug, Clone)]
@@ -230,7 +231,7 @@ pub struct Classifier<'t> {
     /// Per vocabulary id, the term words (ids) it stands for: itself when a term uses
     /// it, and `gpu` for `gpus` (the stemmer keeps some plurals as they are).
     stands_for: Vec<Vec<u32>>,
-    /// Per vocabulary id, the terms whose first word it is, shortest first.
+    /// Per vocabulary id, the terms whose first word it stands for, shortest first.
     starting: Vec<Vec<usize>>,
     nears: Vec<Near>,
     patterns: Vec<Pattern>,
@@ -349,10 +350,19 @@ impl<'t> Classifier<'t> {
             }
             stands_for[plural].push(v);
         }
-        let mut starting: Vec<Vec<usize>> = vec![Vec::new(); term_words];
+        let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); term_words];
         for (ti, t) in terms.iter().enumerate() {
-            starting[t.words[0] as usize].push(ti);
+            by_first[t.words[0] as usize].push(ti);
         }
+        let mut starting: Vec<Vec<usize>> = stands_for
+            .iter()
+            .map(|bases| {
+                bases
+                    .iter()
+                    .flat_map(|&b| by_first[b as usize].iter().copied())
+                    .collect()
+            })
+            .collect();
         for list in &mut starting {
             list.sort_by_key(|&ti| (terms[ti].words.len(), ti));
         }
@@ -469,12 +479,13 @@ impl<'t> Classifier<'t> {
                     tokens,
                     starts,
                     occurrences,
+                    whole,
                     ..
                 } = &mut *scratch;
                 occurrences.clear();
                 self.match_terms(seg, si, &lines, tokens, occurrences, &mut hits);
                 self.match_near(si, &lines, tokens, occurrences, &mut hits);
-                self.match_patterns(seg, si, &lines, starts, &mut hits);
+                self.match_patterns(seg, si, &lines, starts, whole, &mut hits);
             }
         });
         self.score(segments, hits)
@@ -514,11 +525,11 @@ impl<'t> Classifier<'t> {
             last_end = end;
             word += 1;
             let surface = &text[start..end];
-            let info = match words.get(surface) {
+            let info = match words.get_in(text, start, end) {
                 Some(info) => *info,
                 None => {
                     let info = self.word_info(surface, literals);
-                    words.insert(surface.into(), info);
+                    words.insert(surface, info);
                     info
                 }
             };
@@ -629,8 +640,8 @@ impl<'t> Classifier<'t> {
         hits: &mut Vec<Hit>,
     ) {
         for (i, tok) in tokens.iter().enumerate() {
-            for first in tok.stands_for(self) {
-                let Some(candidates) = self.starting.get(first as usize) else {
+            for id in [tok.id, tok.exact] {
+                let Some(candidates) = self.starting.get(id as usize) else {
                     continue;
                 };
                 for &ti in candidates {
@@ -729,13 +740,15 @@ impl<'t> Classifier<'t> {
         si: usize,
         lines: &Lines<'_>,
         starts: &mut Vec<(usize, usize)>,
+        whole: &mut Vec<bool>,
         hits: &mut Vec<Hit>,
     ) {
         if self.patterns.is_empty() {
             return;
         }
         let text = seg.text;
-        let mut whole = vec![false; self.patterns.len()];
+        whole.clear();
+        whole.resize(self.patterns.len(), false);
         if folds_to_ascii(text) {
             whole.iter_mut().for_each(|w| *w = true);
         } else {
@@ -811,7 +824,11 @@ impl<'t> Classifier<'t> {
     fn score(&self, segments: &[Segment<'_>], mut hits: Vec<Hit>) -> Classification {
         let t = &self.taxonomy.thresholds;
         let field = |h: &Hit| segments[h.segment].field;
-        hits.sort_by_key(|h| (h.signal, field_rank(field(h)), h.line, h.start));
+        // The key is unique per hit, so the order is the same whatever the sort.
+        hits.sort_unstable_by_key(|h| {
+            let f = field_rank(field(h));
+            (h.signal, f, h.line, h.start, h.segment, h.end, h.term)
+        });
         let mut evidence = Vec::new();
         let mut scope_score = 0.0;
         let ncat = self.taxonomy.categories.len();
@@ -1066,9 +1083,11 @@ struct Scratch {
     starts: Vec<(usize, usize)>,
     /// Occurrences of `near` group terms in the current segment.
     occurrences: Vec<Occurrence>,
+    /// Per pattern: whether it runs over the whole current segment.
+    whole: Vec<bool>,
     /// Surface word → its facts. Notes share most of their vocabulary, so few words
     /// are stemmed twice.
-    words: HashMap<Box<str>, WordInfo, foldhash::fast::RandomState>,
+    words: WordMap<WordInfo>,
     /// The word-start literals of cached words, as ranges in [`WordInfo::literals`].
     literals: Vec<u32>,
 }
@@ -1122,7 +1141,7 @@ fn exact_key(word: &str) -> String {
 }
 
 /// Beyond this many cached words the cache starts over (bounded memory on huge input).
-const WORD_CACHE_MAX: usize = 200_000;
+const WORD_CACHE_MAX: usize = 100_000;
 
 /// At most this many matches of one pattern count per segment.
 const MAX_PATTERN_HITS: usize = 64;
@@ -1133,7 +1152,8 @@ thread_local! {
         tokens: Vec::new(),
         starts: Vec::new(),
         occurrences: Vec::new(),
-        words: HashMap::default(),
+        whole: Vec::new(),
+        words: WordMap::default(),
         literals: Vec::new(),
     });
 }
@@ -1664,7 +1684,8 @@ mod gating {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             c.scan(text, &mut scratch);
-            c.match_patterns(&seg, 0, &Lines::new(&seg), &mut scratch.starts, &mut hits);
+            let Scratch { starts, whole, .. } = &mut *scratch;
+            c.match_patterns(&seg, 0, &Lines::new(&seg), starts, whole, &mut hits);
         });
         hits.iter().map(|h| (h.signal, h.start, h.end)).collect()
     }

@@ -29,6 +29,7 @@ pub mod show;
 pub mod svg;
 pub mod taxonomy;
 pub mod text;
+pub mod wordmap;
 pub mod yaml;
 
 pub use error::{Diagnostic, Error, Exit, Result};
