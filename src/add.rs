@@ -150,7 +150,21 @@ pub fn slugify(name: &str) -> String {
         };
         out.truncate(end);
     }
-    out.trim_matches('-').to_string()
+    let out = out.trim_matches('-').to_string();
+    if is_reserved_name(&out) {
+        // `nul.md` and friends cannot be created on Windows.
+        format!("{out}-project")
+    } else {
+        out
+    }
+}
+
+/// File stems Windows reserves for devices, whatever the extension.
+fn is_reserved_name(stem: &str) -> bool {
+    matches!(stem, "con" | "prn" | "aux" | "nul")
+        || (stem.len() == 4
+            && (stem.starts_with("com") || stem.starts_with("lpt"))
+            && matches!(stem.as_bytes()[3], b'1'..=b'9'))
 }
 
 /// ASCII spelling of common accented Latin letters (lower case).
@@ -520,6 +534,15 @@ pub fn render_and_parse(new: &NewNote) -> Result<(String, Note)> {
     Ok((text, note))
 }
 
+/// Takes the knowledge base's add lock (`<root>/.aikb/add.lock`), held from reading the
+/// corpus for validation to writing the new note.
+pub fn lock(kb: &Kb) -> Result<crate::fsutil::FileLock> {
+    let dir = kb.root.join(".aikb");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let what = format!("corpus {}", kb.root.join("corpus").display());
+    crate::fsutil::FileLock::acquire(&dir.join("add.lock"), &what, crate::index::lock_timeout())
+}
+
 /// Writes the note to `corpus/projects/<slug>.md` atomically and without ever
 /// replacing a file (even one created by another process at the same moment).
 /// Returns the full path. The note must have passed [`validate`].
@@ -621,6 +644,12 @@ mod tests {
             ("a\0b\nc", "a-b-c"),
             ("ÀÉÎÕÜ", "aeiou"),
             ("$TAO", "tao"),
+            ("NUL", "nul-project"),
+            ("Con", "con-project"),
+            ("COM1", "com1-project"),
+            ("lpt9", "lpt9-project"),
+            ("COM10", "com10"),
+            ("Console", "console"),
         ];
         for (name, want) in cases {
             assert_eq!(slugify(name), want, "{name:?}");

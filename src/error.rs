@@ -85,15 +85,15 @@ pub enum Error {
         /// The tantivy error.
         source: tantivy::TantivyError,
     },
-    /// Another process holds the index writer lock for longer than the timeout.
+    /// Another process holds a lock (the index writer's, or the corpus's while a note is
+    /// added) for longer than the timeout.
     #[error(
-        "index {} is locked by another aikb process; gave up after {secs:.1} s \
-         (set AIKB_LOCK_TIMEOUT to wait longer)",
-        path.display()
+        "{what} is locked by another aikb process; gave up after {secs:.1} s \
+         (set AIKB_LOCK_TIMEOUT to wait longer)"
     )]
     Locked {
-        /// The index folder.
-        path: PathBuf,
+        /// What is locked, e.g. `index /kb/.aikb/index`.
+        what: String,
         /// How long we waited, in seconds.
         secs: f64,
     },

@@ -3,8 +3,56 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+
+/// An exclusive advisory lock on a file, released when dropped (or when the process
+/// exits, however it exits).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: std::fs::File,
+    /// Whether another process held the lock first.
+    pub waited: bool,
+}
+
+impl FileLock {
+    /// Takes the lock on `path` (created if missing), waiting up to `timeout` for
+    /// another process to release it. `what` names the locked thing in the error.
+    pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<FileLock> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        let mut waited = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(FileLock {
+                        _file: file,
+                        waited,
+                    });
+                }
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    waited = true;
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        what: what.to_string(),
+                        secs: timeout.as_secs_f64(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(path, e)),
+            }
+        }
+    }
+}
 
 /// Atomically replaces (or creates) `path` with `bytes`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -26,6 +26,7 @@ use crate::analysis::CachedNormalizer;
 use crate::classify::Classifier;
 use crate::corpus::{self, Kind, Note, NoteFile};
 use crate::error::{Diagnostic, Error, Result};
+use crate::fsutil::FileLock;
 use crate::kb::Kb;
 use crate::taxonomy::Taxonomy;
 
@@ -362,11 +363,7 @@ fn rebuild_reason(dir: &Path, manifest: Option<&Manifest>) -> Option<String> {
 
 /// An exclusive lock on `<index>.lock`, held while an index is created or updated, so
 /// two aikb processes never build or clear the same index at once. Readers take no lock.
-struct WriteLock {
-    _file: fs::File,
-    /// Whether another process held the lock first.
-    waited: bool,
-}
+struct WriteLock(FileLock);
 
 impl WriteLock {
     fn acquire(dir: &Path) -> Result<WriteLock> {
@@ -375,39 +372,8 @@ impl WriteLock {
             .map(|n| n.to_os_string())
             .unwrap_or_else(|| "index".into());
         name.push(".lock");
-        let path = dir.with_file_name(name);
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        let timeout = lock_timeout();
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(10);
-        let mut waited = false;
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(WriteLock {
-                        _file: file,
-                        waited,
-                    });
-                }
-                Err(fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
-                    waited = true;
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(200));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Locked {
-                        path: dir.to_path_buf(),
-                        secs: timeout.as_secs_f64(),
-                    });
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-            }
-        }
+        let what = format!("index {}", dir.display());
+        FileLock::acquire(&dir.with_file_name(name), &what, lock_timeout()).map(WriteLock)
     }
 }
 
@@ -435,7 +401,7 @@ fn acquire_writer(index: &Index, dir: &Path) -> Result<IndexWriter> {
             }
             Err(TantivyError::LockFailure(LockError::LockBusy, _)) => {
                 return Err(Error::Locked {
-                    path: dir.to_path_buf(),
+                    what: format!("index {}", dir.display()),
                     secs: timeout.as_secs_f64(),
                 });
             }
@@ -504,7 +470,7 @@ pub fn update(
     drop(manifest);
     let lock = WriteLock::acquire(dir)?;
     // The listing above is a fine snapshot unless we had to wait for another process.
-    let files = if lock.waited {
+    let files = if lock.0.waited {
         corpus::list_note_files(&kb.root)?
     } else {
         files

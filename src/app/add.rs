@@ -57,7 +57,14 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
     let result = ProjectResult::new(&note, &Classifier::new(&tax));
 
     if !args.dry_run {
+        // One writer at a time per knowledge base: under the add lock the corpus is
+        // read and checked again, so two concurrent adds cannot both pass the
+        // duplicate checks. (Refusals above never take the lock or touch `.aikb`.)
+        let lock = add::lock(&ctx.kb)?;
+        let (current, _) = crate::corpus::load_all(&ctx.kb.root)?;
+        add::validate(&new, &tax, &current)?;
         let path = add::write(&ctx.kb, &new)?;
+        drop(lock);
         // Parse problems in other notes were already reported by `ctx.notes()`.
         if let Err(e) = ctx.fresh_index(&tax, false, true) {
             return Err(Error::Invalid(format!(

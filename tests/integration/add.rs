@@ -579,3 +579,73 @@ fn the_report_is_stale_after_an_add_until_regenerated() {
     env.cmd(["report", "--check"]).expect(0);
     assert!(env.read("reports/taxonomy.md").contains("Nimbus Grid"));
 }
+
+#[test]
+fn concurrent_adds_with_one_ticker_let_exactly_one_through() {
+    for _ in 0..3 {
+        let env = Env::shipped();
+        let children = [
+            spawn(
+                &env,
+                &[
+                    "add",
+                    "Gamma Grid",
+                    "--ticker",
+                    "GMX1",
+                    "--description",
+                    GPU_TEXT,
+                ],
+            ),
+            spawn(
+                &env,
+                &[
+                    "add",
+                    "Delta Grid",
+                    "--ticker",
+                    "GMX1",
+                    "--description",
+                    GPU_TEXT,
+                ],
+            ),
+        ];
+        let outcomes: Vec<Done> = children.into_iter().map(finish).collect();
+        let mut codes: Vec<i32> = outcomes.iter().map(|d| d.code).collect();
+        codes.sort();
+        assert_eq!(codes, [0, 2], "{outcomes:?}");
+        let refused = outcomes.iter().find(|d| d.code == 2).unwrap();
+        assert!(refused.stderr.contains("GMX1"), "{}", refused.stderr);
+        let written = ["gamma-grid", "delta-grid"]
+            .iter()
+            .filter(|s| env.path(&format!("corpus/projects/{s}.md")).is_file())
+            .count();
+        assert_eq!(written, 1);
+    }
+}
+
+#[test]
+fn add_waits_for_another_add_and_fails_clearly_when_it_times_out() {
+    let env = Env::shipped();
+    std::fs::create_dir_all(env.path(".aikb")).unwrap();
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.path(".aikb/add.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let d = env
+        .cmd(["add", "Held Back", "--description", GPU_TEXT])
+        .env("AIKB_LOCK_TIMEOUT", "0.3")
+        .expect(2);
+    let line = one_line_error(&d);
+    assert!(line.contains("is locked by another aikb process"), "{line}");
+    assert!(!env.path("corpus/projects/held-back.md").exists());
+    // A dry run takes no lock.
+    env.cmd(["add", "Held Back", "--dry-run", "--description", GPU_TEXT])
+        .env("AIKB_LOCK_TIMEOUT", "0.3")
+        .expect(0);
+    lock.unlock().unwrap();
+    env.cmd(["add", "Held Back", "--description", GPU_TEXT])
+        .expect(0);
+    assert!(env.path("corpus/projects/held-back.md").is_file());
+}

@@ -155,6 +155,7 @@ pub struct Run {
 }
 
 /// What a run printed.
+#[derive(Debug)]
 pub struct Done {
     pub code: i32,
     pub stdout: String,
