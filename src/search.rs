@@ -185,6 +185,18 @@ fn make_snippet(body: &str, generator: Option<&SnippetGenerator>) -> Snippet {
     }
 }
 
+/// The label field a `field:` qualifier restricts, if it is one (`tag` and `tags`
+/// are one field).
+fn restricting_field(field: &str) -> Option<&'static str> {
+    match field {
+        "kind" => Some("kind"),
+        "category" => Some("category"),
+        "subcategory" => Some("subcategory"),
+        "tag" | "tags" => Some("tags"),
+        _ => None,
+    }
+}
+
 struct QueryBuilder<'a> {
     idx: &'a KbIndex,
     searcher: &'a Searcher,
@@ -196,7 +208,30 @@ impl QueryBuilder<'_> {
         let mut parts: Vec<(TOccur, Box<dyn Query>)> = Vec::new();
         let mut positive_asked = false;
         let mut positive_built = false;
+        // `kind:`, `category:`, `subcategory:` and `tag:` restrict the hits, as the
+        // matching options do: values of one label field are alternatives, and every
+        // tag is required.
+        let mut restrict: BTreeMap<&str, Vec<Box<dyn Query>>> = BTreeMap::new();
         for c in clauses {
+            if c.occur == Occur::Should
+                && let Target::Field { field, .. } = &c.target
+                && let Some(group) = restricting_field(field)
+            {
+                if let Some(q) = self.clause(&c.target) {
+                    restrict.entry(group).or_default().push(q);
+                } else {
+                    // A label value that cannot match anything empties the result.
+                    return Box::new(EmptyQuery);
+                }
+            }
+        }
+        for c in clauses {
+            if c.occur == Occur::Should
+                && let Target::Field { field, .. } = &c.target
+                && restricting_field(field).is_some()
+            {
+                continue;
+            }
             let q = self.clause(&c.target);
             match c.occur {
                 Occur::Should | Occur::Must => {
@@ -241,6 +276,14 @@ impl QueryBuilder<'_> {
         }
         for t in &opts.tags {
             filters.push(exact(f.tags, &t.to_lowercase()));
+        }
+        for (group, queries) in restrict {
+            if group == "tags" {
+                filters.extend(queries);
+            } else {
+                let any = disjunction(queries.into_iter().map(Some).collect());
+                filters.extend(any);
+            }
         }
         if !positive_built {
             if parts.is_empty() && filters.is_empty() {
@@ -668,6 +711,35 @@ mod tests {
             ids(&search(&idx, "$RNDR", &opts()).unwrap())[0],
             "projects/render"
         );
+    }
+
+    #[test]
+    fn label_qualifiers_restrict_the_hits() {
+        let (_t, idx) = kb();
+        let q = |query: &str| {
+            let mut v: Vec<String> = ids(&search(&idx, query, &opts()).unwrap())
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            v.sort();
+            v
+        };
+        // Words alone match any note that has one of them...
+        assert_eq!(q("filecoin").len(), 3);
+        // ...but a label qualifier filters, like --kind, --category and --tag.
+        assert_eq!(q("kind:article filecoin"), ["articles/a"]);
+        assert_eq!(q("filecoin category:resources").len(), 2);
+        assert_eq!(q("filecoin subcategory:compute"), ["projects/render"]);
+        assert_eq!(q("tag:gpu filecoin"), ["projects/render"]);
+        // Values of one label field are alternatives; tags are all required.
+        assert_eq!(
+            q("subcategory:compute subcategory:storage network"),
+            ["projects/filecoin", "projects/render"]
+        );
+        assert!(q("tag:gpu tag:storage").is_empty());
+        assert!(q("category:nothing-like-this filecoin").is_empty());
+        // Other qualifiers still rank rather than filter.
+        assert_eq!(q("title:render storage").len(), 3);
     }
 
     #[test]
