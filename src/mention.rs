@@ -230,8 +230,24 @@ fn matches_at(
             return None;
         }
     }
+    // A one-word name that is also an ordinary word, right before a determiner, is the
+    // ordinary word: "Render the scene", "Near the end of the year", "Story of a deal".
+    if p.rule == CaseRule::Capitalised
+        && n == 1
+        && let Some(next) = ws.get(i + 1)
+        && text[ws[i].end..next.start].chars().all(|c| c == ' ')
+        && NOT_AFTER_A_NAME.contains(&lower[i + 1].as_str())
+    {
+        return None;
+    }
     Some(ws[i].start..ws[i + n - 1].end)
 }
+
+/// Words that follow a verb, preposition or noun but hardly ever a protocol's name.
+const NOT_AFTER_A_NAME: &[&str] = &[
+    "the", "a", "an", "this", "that", "these", "those", "your", "our", "their", "its", "my", "his",
+    "her", "some", "any", "every", "each", "of",
+];
 
 /// One article note that mentions a protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -396,6 +412,16 @@ mod tests {
             Some("Grass".into())
         );
         assert_eq!(hit(&grass, "Grassroots projects"), None, "whole words only");
+        // Capitalised at a sentence start but used as an ordinary word.
+        assert_eq!(hit(&render, "Render the scene twice."), None);
+        assert_eq!(hit(&grass, "Grass of the field."), None);
+        assert_eq!(hit(&near, "Near the end of 2024 it grew."), None);
+        assert_eq!(
+            hit(&render, "Render, the GPU network."),
+            Some("Render".into()),
+            "punctuation in between"
+        );
+        assert_eq!(hit(&render, "Render and Akash."), Some("Render".into()));
     }
 
     #[test]
