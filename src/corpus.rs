@@ -364,6 +364,13 @@ pub struct NoteFile {
 /// queue, read them (the file type comes from the directory entry) and stat each note
 /// relative to its folder; subfolders go back on the queue.
 pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
+    list_note_files_with_problems(root).map(|(files, _)| files)
+}
+
+/// [`list_note_files`], with what could not be listed: a folder that cannot be read,
+/// a file that cannot be stat'ed, a name that is not UTF-8. Those are skipped with a
+/// problem each; only an unreadable `corpus/` folder is an error.
+pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<Diagnostic>)> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -373,18 +380,68 @@ pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
         busy: AtomicUsize,
         files: Mutex<Vec<NoteFile>>,
         error: Mutex<Option<Error>>,
+        problems: Mutex<Vec<Diagnostic>>,
+    }
+
+    fn problem(shared: &Shared, rel: String, message: String) {
+        shared
+            .problems
+            .lock()
+            .expect("problems lock")
+            .push(Diagnostic::new(rel, 0, 0, message));
     }
 
     fn read_one(dir: &Path, rel: &str, shared: &Shared, out: &mut Vec<NoteFile>) -> Result<()> {
-        let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if rel == CORPUS_DIR => return Err(Error::io(dir, e)),
+            Err(e) => {
+                problem(
+                    shared,
+                    rel.to_string(),
+                    format!("folder skipped: {}", lower(&e)),
+                );
+                return Ok(());
+            }
+        };
         for entry in entries {
-            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    problem(
+                        shared,
+                        rel.to_string(),
+                        format!("folder partly read: {}", lower(&e)),
+                    );
+                    break;
+                }
+            };
             let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
+            let Some(name) = name.to_str() else {
+                let shown = name.to_string_lossy();
+                if !shown.starts_with('.') && shown.ends_with(".md") {
+                    problem(
+                        shared,
+                        format!("{rel}/{shown}"),
+                        "note skipped: its file name is not valid UTF-8".to_string(),
+                    );
+                }
+                continue;
+            };
             if name.starts_with('.') {
                 continue;
             }
-            let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            let ft = match entry.file_type() {
+                Ok(ft) => ft,
+                Err(e) => {
+                    problem(
+                        shared,
+                        format!("{rel}/{name}"),
+                        format!("skipped: {}", lower(&e)),
+                    );
+                    continue;
+                }
+            };
             if ft.is_dir() {
                 shared.busy.fetch_add(1, Ordering::SeqCst);
                 shared
@@ -401,7 +458,11 @@ pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
                     }),
                     // Deleted between the directory read and the stat.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io(entry.path(), e)),
+                    Err(e) => problem(
+                        shared,
+                        format!("{rel}/{name}"),
+                        format!("note skipped: {}", lower(&e)),
+                    ),
                 }
             }
         }
@@ -413,6 +474,7 @@ pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
         busy: AtomicUsize::new(1),
         files: Mutex::new(Vec::new()),
         error: Mutex::new(None),
+        problems: Mutex::new(Vec::new()),
     };
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -443,7 +505,14 @@ pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
     }
     let mut files = shared.files.into_inner().expect("files lock");
     files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(files)
+    let mut problems = shared.problems.into_inner().expect("problems lock");
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((files, problems))
+}
+
+/// An I/O error's message in lower case, as diagnostics print them.
+fn lower(e: &std::io::Error) -> String {
+    e.to_string().to_lowercase()
 }
 
 /// Modification time of `meta` in nanoseconds since the epoch (0 when unavailable).
@@ -491,8 +560,8 @@ pub fn read_note(root: &Path, rel: &str) -> Result<(Note, Vec<u8>), Diagnostic> 
 /// Loads every note of the corpus. Unparseable notes are returned as diagnostics.
 pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
     let mut notes = Vec::new();
-    let mut problems = Vec::new();
-    for f in list_note_files(root)? {
+    let (files, mut problems) = list_note_files_with_problems(root)?;
+    for f in files {
         match read_note(root, &f.rel) {
             Ok((n, _)) => notes.push(n),
             Err(d) => problems.push(d),

@@ -434,7 +434,7 @@ pub fn update(
 ) -> Result<(KbIndex, IndexStats)> {
     let dir = &kb.index_dir;
     let (_, fields) = schema();
-    let files = corpus::list_note_files(&kb.root)?;
+    let (files, listing_problems) = corpus::list_note_files_with_problems(&kb.root)?;
     let manifest = Manifest::load(dir);
     let fast = !opts.rebuild && rebuild_reason(dir, manifest.as_ref()).is_none();
     if fast {
@@ -444,9 +444,10 @@ pub fn update(
             // An unreadable index falls through to the write path, which rebuilds it.
             if let Ok(index) = open_existing(dir) {
                 let stats = IndexStats {
-                    skipped: m.entries.values().filter(|e| e.problem.is_some()).count(),
+                    skipped: m.entries.values().filter(|e| e.problem.is_some()).count()
+                        + listing_problems.len(),
                     total: m.entries.values().filter(|e| e.problem.is_none()).count(),
-                    problems: stored_problems(m),
+                    problems: [stored_problems(m), listing_problems].concat(),
                     ..IndexStats::default()
                 };
                 return Ok((
@@ -470,10 +471,10 @@ pub fn update(
     drop(manifest);
     let lock = WriteLock::acquire(dir)?;
     // The listing above is a fine snapshot unless we had to wait for another process.
-    let files = if lock.0.waited {
-        corpus::list_note_files(&kb.root)?
+    let (files, listing_problems) = if lock.0.waited {
+        corpus::list_note_files_with_problems(&kb.root)?
     } else {
-        files
+        (files, listing_problems)
     };
     let manifest = Manifest::load(dir);
     let mut reason = if opts.rebuild {
@@ -567,13 +568,14 @@ pub fn update(
         .entries
         .values()
         .filter(|e| e.problem.is_some())
-        .count();
+        .count()
+        + listing_problems.len();
     stats.total = manifest
         .entries
         .values()
         .filter(|e| e.problem.is_none())
         .count();
-    stats.problems = stored_problems(&manifest);
+    stats.problems = [stored_problems(&manifest), listing_problems].concat();
     Ok((
         KbIndex {
             index,

@@ -465,3 +465,30 @@ fn hostile_notes_are_skipped_and_the_rest_indexed() {
         d.stdout
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_note_whose_file_name_is_not_utf8_is_skipped_with_a_warning() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::shipped();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.md");
+    std::fs::write(
+        env.path("corpus/articles").join(name),
+        "---\ntitle: Latin-1 name\n---\nGPU compute.\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        // Reported on the first run and on the no-change run after it.
+        let d = env.cmd(["index"]).expect(0);
+        assert!(d.stdout.contains("1 skipped"), "{}", d.stdout);
+        assert!(
+            d.stderr.contains("file name is not valid UTF-8"),
+            "{}",
+            d.stderr
+        );
+    }
+    let r = search(&env, &["filecoin"]);
+    assert_eq!(r.hits[0].id, "projects/filecoin", "the rest is indexed");
+    let d = env.cmd(["check"]).expect(1);
+    assert!(d.stdout.contains("not valid UTF-8"), "{}", d.stdout);
+}
