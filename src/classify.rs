@@ -831,6 +831,7 @@ impl<'t> Classifier<'t> {
         });
         let mut evidence = Vec::new();
         let mut scope_score = 0.0;
+        let mut opposed = false;
         let ncat = self.taxonomy.categories.len();
         let mut cat_scores = vec![0.0f64; ncat];
         let mut sub_scores: Vec<Vec<f64>> = self
@@ -857,6 +858,7 @@ impl<'t> Classifier<'t> {
             let (category, subcategory) = match sig.owner {
                 Owner::Scope => {
                     scope_score += contribution;
+                    opposed |= contribution < 0.0;
                     ("scope".to_string(), None)
                 }
                 Owner::Category(ci) => {
@@ -915,10 +917,15 @@ impl<'t> Classifier<'t> {
             .map(|(c, s)| (c.id.clone(), round3(*s)))
             .collect();
 
-        let in_scope = scope_score >= t.scope;
+        // Without any sign of non-AI crypto, less AI evidence is enough.
+        let gate = match t.scope_unopposed {
+            Some(lower) if !opposed => lower,
+            _ => t.scope,
+        };
+        let in_scope = scope_score >= gate;
         if !in_scope || best < t.min_score || best <= 0.0 {
             let margin = if !in_scope {
-                1.0 - (scope_score.max(0.0) / t.scope.max(f64::EPSILON))
+                1.0 - (scope_score.max(0.0) / gate.max(f64::EPSILON))
             } else {
                 1.0 - (best.max(0.0) / t.min_score.max(f64::EPSILON))
             };
@@ -1587,6 +1594,41 @@ categories:
             .map(|f| f.0),
             Some(2),
             "apostrophes join the words of a phrase"
+        );
+    }
+
+    #[test]
+    fn a_lower_scope_gate_applies_when_nothing_speaks_against() {
+        let t = Taxonomy::parse(
+            &TAX.replace("  scope: 2\n", "  scope: 4\n  scope_unopposed: 2\n"),
+            "t",
+        )
+        .unwrap();
+        let c = Classifier::new(&t);
+        // One AI mention (2 points): enough without negative evidence...
+        let r = c.classify_text("An AI network of GPU providers.");
+        assert_eq!(r.category, "resources", "{:?}", r.evidence);
+        // ...but not next to a negative scope signal (the stablecoin term, -5 in
+        // problems, is not a scope signal: add one).
+        let t2 = Taxonomy::parse(
+            &TAX.replace("  scope: 2\n", "  scope: 4\n  scope_unopposed: 2\n")
+                .replace(
+                    "      weight: 2\ncategories:",
+                    "      weight: 2\n    - term: lending\n      weight: -0.5\ncategories:",
+                ),
+            "t",
+        )
+        .unwrap();
+        let c2 = Classifier::new(&t2);
+        let r = c2.classify_text("An AI network of GPU providers. AI lending.");
+        assert_eq!(r.category, "none", "{:?}", r.evidence);
+        assert!(
+            Taxonomy::parse(
+                &TAX.replace("  scope: 2\n", "  scope: 2\n  scope_unopposed: 3\n"),
+                "t"
+            )
+            .is_err(),
+            "scope_unopposed above scope is refused"
         );
     }
 

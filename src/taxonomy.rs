@@ -128,6 +128,9 @@ pub struct Category {
 pub struct Thresholds {
     /// Minimum scope score for a project to count as AI-related at all.
     pub scope: f64,
+    /// The same minimum when no negative scope signal fired (no sign of non-AI crypto),
+    /// so a short description naming one AI concept is in scope; `scope` when unset.
+    pub scope_unopposed: Option<f64>,
     /// Minimum score of the best category; below it the answer is `none`.
     pub min_score: f64,
     /// Confidence below this marks a result as ambiguous.
@@ -146,6 +149,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             scope: 3.0,
+            scope_unopposed: None,
             min_score: 2.0,
             ambiguity_margin: 0.2,
             secondary_ratio: 0.6,
@@ -370,6 +374,12 @@ impl Validator<'_> {
             .map_or(1, |i| i + 1);
         let checks = [
             ("scope", t.scope, 0.0, 1000.0),
+            (
+                "scope_unopposed",
+                t.scope_unopposed.unwrap_or(t.scope),
+                0.0,
+                t.scope,
+            ),
             ("min_score", t.min_score, 0.0, 1000.0),
             ("ambiguity_margin", t.ambiguity_margin, 0.0, 1.0),
             ("secondary_ratio", t.secondary_ratio, 0.0, 1.0),
