@@ -10,6 +10,7 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -72,11 +73,11 @@ pub fn segments(note: &Note) -> Vec<Segment<'_>> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     /// The signal as written in the taxonomy: the term(s) that fired, or `/pattern/`.
-    pub signal: String,
+    pub signal: Arc<str>,
     /// The category the signal speaks for, or `scope` for the AI-relatedness gate.
-    pub category: String,
+    pub category: Arc<str>,
     /// The subcategory, when the signal belongs to one.
-    pub subcategory: Option<String>,
+    pub subcategory: Option<Arc<str>>,
     /// Its contribution to the score (weight after saturation and field boosts).
     pub weight: f64,
     /// The text that matched (first occurrence).
@@ -129,7 +130,10 @@ enum Owner {
 #[derive(Debug)]
 struct SignalInfo {
     owner: Owner,
-    label: String,
+    label: Arc<str>,
+    /// The category id (or `scope`) and subcategory id, as evidence shows them.
+    category: Arc<str>,
+    subcategory: Option<Arc<str>>,
     weight: f64,
     fields: Vec<Field>,
 }
@@ -137,7 +141,7 @@ struct SignalInfo {
 #[derive(Debug)]
 struct Term {
     /// The term as written in the taxonomy.
-    text: String,
+    label: Arc<str>,
     signal: usize,
     /// Its normalised words, as vocabulary ids.
     words: Vec<u32>,
@@ -292,7 +296,7 @@ impl<'t> Classifier<'t> {
                 }
                 seen.push(words.clone());
                 terms.push(Term {
-                    text: t.clone(),
+                    label: t.as_str().into(),
                     signal,
                     words,
                     near,
@@ -306,9 +310,22 @@ impl<'t> Classifier<'t> {
                 Matcher::Pattern { regex, .. } => format!("/{regex}/"),
                 Matcher::Near { groups, .. } => near_label(groups),
             };
+            let (category, subcategory): (Arc<str>, Option<Arc<str>>) = match owner {
+                Owner::Scope => ("scope".into(), None),
+                Owner::Category(ci) => (taxonomy.categories[ci].id.as_str().into(), None),
+                Owner::Sub(ci, si) => {
+                    let c = &taxonomy.categories[ci];
+                    (
+                        c.id.as_str().into(),
+                        Some(c.subcategories[si].id.as_str().into()),
+                    )
+                }
+            };
             signals.push(SignalInfo {
                 owner,
-                label,
+                label: label.into(),
+                category,
+                subcategory,
                 weight: s.weight,
                 fields: s.fields.clone(),
             });
@@ -469,9 +486,10 @@ impl<'t> Classifier<'t> {
 
     /// Classifies a set of segments.
     pub fn classify(&self, segments: &[Segment<'_>]) -> Classification {
-        let mut hits: Vec<Hit> = Vec::new();
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
+            let mut hits = std::mem::take(&mut scratch.hits);
+            hits.clear();
             for (si, seg) in segments.iter().enumerate() {
                 let lines = Lines::new(seg);
                 self.scan(seg.text, &mut scratch);
@@ -487,8 +505,10 @@ impl<'t> Classifier<'t> {
                 self.match_near(si, &lines, tokens, occurrences, &mut hits);
                 self.match_patterns(seg, si, &lines, starts, whole, &mut hits);
             }
-        });
-        self.score(segments, hits)
+            let result = self.score(segments, &hits, &mut scratch.tally);
+            scratch.hits = hits;
+            result
+        })
     }
 
     /// One pass over the words of a text. Each word's facts come from the per-thread
@@ -821,15 +841,11 @@ impl<'t> Classifier<'t> {
         }
     }
 
-    fn score(&self, segments: &[Segment<'_>], mut hits: Vec<Hit>) -> Classification {
+    fn score(&self, segments: &[Segment<'_>], hits: &[Hit], tally: &mut Tally) -> Classification {
         let t = &self.taxonomy.thresholds;
         let field = |h: &Hit| segments[h.segment].field;
-        // The key is unique per hit, so the order is the same whatever the sort.
-        hits.sort_unstable_by_key(|h| {
-            let f = field_rank(field(h));
-            (h.signal, f, h.line, h.start, h.segment, h.end, h.term)
-        });
-        let mut evidence = Vec::new();
+        tally.count(hits, |h| field_rank(field(h)), self.signals.len());
+        let mut evidence = Vec::with_capacity(tally.touched.len());
         let mut scope_score = 0.0;
         let mut opposed = false;
         let ncat = self.taxonomy.categories.len();
@@ -840,60 +856,45 @@ impl<'t> Classifier<'t> {
             .iter()
             .map(|c| vec![0.0; c.subcategories.len()])
             .collect();
-        let mut i = 0;
-        while i < hits.len() {
-            let sig_idx = hits[i].signal;
-            let mut j = i;
-            let mut mass = 0.0;
-            while j < hits.len() && hits[j].signal == sig_idx {
-                mass += match field(&hits[j]) {
-                    Field::Name => t.name_boost,
-                    Field::Tags => t.tags_boost,
-                    Field::Body => 1.0,
-                };
-                j += 1;
-            }
+        for &sig_idx in &tally.touched {
+            let acc = &tally.accs[sig_idx];
+            let [names, tags, bodies] = acc.counts;
+            let mass = f64::from(names) * t.name_boost
+                + f64::from(tags) * t.tags_boost
+                + f64::from(bodies);
             let sig = &self.signals[sig_idx];
             let contribution = sig.weight * saturate(mass, t.saturation);
-            let (category, subcategory) = match sig.owner {
+            match sig.owner {
                 Owner::Scope => {
                     scope_score += contribution;
                     opposed |= contribution < 0.0;
-                    ("scope".to_string(), None)
                 }
-                Owner::Category(ci) => {
-                    cat_scores[ci] += contribution;
-                    (self.taxonomy.categories[ci].id.clone(), None)
-                }
-                Owner::Sub(ci, si) => {
-                    sub_scores[ci][si] += contribution;
-                    let c = &self.taxonomy.categories[ci];
-                    (c.id.clone(), Some(c.subcategories[si].id.clone()))
-                }
-            };
-            let first = &hits[i];
-            // Name the term that fired rather than the whole group it belongs to.
-            let mut fired: Vec<&str> = Vec::new();
-            for h in &hits[i..j] {
-                let t = h
-                    .term
-                    .map_or(sig.label.as_str(), |t| self.terms[t].text.as_str());
-                if !fired.contains(&t) {
-                    fired.push(t);
-                }
+                Owner::Category(ci) => cat_scores[ci] += contribution,
+                Owner::Sub(ci, si) => sub_scores[ci][si] += contribution,
             }
+            let first = &hits[acc.first_hit];
+            // Name the terms that fired rather than the whole group they belong to.
+            let fired: Arc<str> = match tally.fired_terms(sig_idx).as_slice() {
+                [] => sig.label.clone(),
+                [one] => self.terms[*one].label.clone(),
+                many => many
+                    .iter()
+                    .map(|&t| &*self.terms[t].label)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+                    .into(),
+            };
             evidence.push(Evidence {
-                signal: fired.join(" | "),
-                category,
-                subcategory,
+                signal: fired,
+                category: sig.category.clone(),
+                subcategory: sig.subcategory.clone(),
                 weight: round3(contribution),
                 matched: segments[first.segment].text[first.start..first.end].to_string(),
                 field: field(first),
                 line: first.line,
-                count: j - i,
+                count: (names + tags + bodies) as usize,
                 signal_id: sig_idx,
             });
-            i = j;
         }
         for (ci, subs) in sub_scores.iter().enumerate() {
             cat_scores[ci] += subs.iter().sum::<f64>();
@@ -970,7 +971,7 @@ impl<'t> Classifier<'t> {
             .terms
             .iter()
             .filter(|t| t.signal == id && t.near.is_none())
-            .map(|t| t.text.as_str())
+            .map(|t| &*t.label)
             .collect();
         (!terms.is_empty()).then_some(terms)
     }
@@ -979,21 +980,12 @@ impl<'t> Classifier<'t> {
     pub fn signal_labels(&self) -> Vec<(String, String, Option<String>)> {
         self.signals
             .iter()
-            .map(|s| match s.owner {
-                Owner::Scope => (s.label.clone(), "scope".to_string(), None),
-                Owner::Category(ci) => (
-                    s.label.clone(),
-                    self.taxonomy.categories[ci].id.clone(),
-                    None,
-                ),
-                Owner::Sub(ci, si) => {
-                    let c = &self.taxonomy.categories[ci];
-                    (
-                        s.label.clone(),
-                        c.id.clone(),
-                        Some(c.subcategories[si].id.clone()),
-                    )
-                }
+            .map(|s| {
+                (
+                    s.label.to_string(),
+                    s.category.to_string(),
+                    s.subcategory.as_deref().map(str::to_string),
+                )
             })
             .collect()
     }
@@ -1033,6 +1025,116 @@ struct Hit {
     start: usize,
     end: usize,
     line: usize,
+}
+
+/// Orders the hits of one signal: field (name, tags, body), line, offset; the first hit
+/// in this order is the one evidence quotes. Unique per hit.
+type HitKey = (u8, usize, usize, usize, usize, u32);
+
+/// How many distinct terms of a signal are tracked inline before spilling over.
+const INLINE_TERMS: usize = 4;
+
+/// The hits of one signal, summed up.
+#[derive(Clone, Copy)]
+struct Acc {
+    /// Hits per field rank (name, tags, body).
+    counts: [u32; 3],
+    /// The first hit (index into the hits) and its key.
+    first_hit: usize,
+    first: HitKey,
+    /// Distinct terms that fired with the key of their first hit; more than
+    /// [`INLINE_TERMS`] spill into [`Tally::spilled`].
+    terms: [(HitKey, u32); INLINE_TERMS],
+    nterms: usize,
+}
+
+/// Sums up hits per signal without sorting them: counts per field, the first hit, and
+/// the terms that fired in the order of their first hit.
+#[derive(Default)]
+struct Tally {
+    accs: Vec<Acc>,
+    /// Signals with at least one hit, in signal order.
+    touched: Vec<usize>,
+    is_touched: Vec<bool>,
+    spilled: Vec<(usize, HitKey, u32)>,
+}
+
+impl Tally {
+    fn count(&mut self, hits: &[Hit], rank: impl Fn(&Hit) -> u8, signals: usize) {
+        for &s in &self.touched {
+            self.is_touched[s] = false;
+        }
+        self.touched.clear();
+        self.spilled.clear();
+        if self.accs.len() != signals {
+            let empty = Acc {
+                counts: [0; 3],
+                first_hit: 0,
+                first: (0, 0, 0, 0, 0, 0),
+                terms: [((0, 0, 0, 0, 0, 0), 0); INLINE_TERMS],
+                nterms: 0,
+            };
+            self.accs = vec![empty; signals];
+            self.is_touched = vec![false; signals];
+        }
+        for (i, h) in hits.iter().enumerate() {
+            let r = rank(h);
+            let term = h.term.map_or(u32::MAX, |t| t as u32);
+            let key = (r, h.line, h.start, h.segment, h.end, term);
+            let acc = &mut self.accs[h.signal];
+            if !self.is_touched[h.signal] {
+                self.is_touched[h.signal] = true;
+                self.touched.push(h.signal);
+                *acc = Acc {
+                    counts: [0; 3],
+                    first_hit: i,
+                    first: key,
+                    terms: acc.terms,
+                    nterms: 0,
+                };
+            } else if key < acc.first {
+                acc.first = key;
+                acc.first_hit = i;
+            }
+            acc.counts[usize::from(r)] += 1;
+            if h.term.is_none() {
+                continue;
+            }
+            let n = acc.nterms.min(INLINE_TERMS);
+            if let Some(slot) = acc.terms[..n].iter_mut().find(|(_, t)| *t == term) {
+                slot.0 = slot.0.min(key);
+            } else if n < INLINE_TERMS {
+                acc.terms[n] = (key, term);
+                acc.nterms += 1;
+            } else {
+                acc.nterms = INLINE_TERMS + 1;
+                self.spilled.push((h.signal, key, term));
+            }
+        }
+        self.touched.sort_unstable();
+    }
+
+    /// The terms (indexes) of `signal` that fired, in the order of their first hit.
+    fn fired_terms(&self, signal: usize) -> Vec<usize> {
+        let acc = &self.accs[signal];
+        let mut all: Vec<(HitKey, u32)> = acc.terms[..acc.nterms.min(INLINE_TERMS)].to_vec();
+        if acc.nterms > INLINE_TERMS {
+            all.extend(
+                self.spilled
+                    .iter()
+                    .filter(|(s, _, _)| *s == signal)
+                    .map(|&(_, k, t)| (k, t)),
+            );
+        }
+        all.sort_unstable();
+        let mut out: Vec<usize> = Vec::with_capacity(all.len());
+        for (_, t) in all {
+            if !out.contains(&(t as usize)) {
+                out.push(t as usize);
+            }
+        }
+        out
+    }
 }
 
 fn field_rank(f: Field) -> u8 {
@@ -1092,6 +1194,9 @@ struct Scratch {
     occurrences: Vec<Occurrence>,
     /// Per pattern: whether it runs over the whole current segment.
     whole: Vec<bool>,
+    /// The hits of the current classification, and their tally per signal.
+    hits: Vec<Hit>,
+    tally: Tally,
     /// Surface word → its facts. Notes share most of their vocabulary, so few words
     /// are stemmed twice.
     words: WordMap<WordInfo>,
@@ -1160,6 +1265,8 @@ thread_local! {
         starts: Vec::new(),
         occurrences: Vec::new(),
         whole: Vec::new(),
+        hits: Vec::new(),
+        tally: Tally::default(),
         words: WordMap::default(),
         literals: Vec::new(),
     });
@@ -1402,20 +1509,20 @@ categories:
             c.classify_text("An AI network.\nA GPU-marketplace where GPUs and gpus are rented.");
         assert_eq!(r.category, "resources");
         assert_eq!(r.subcategory.as_deref(), Some("compute"));
-        let gpu = r.evidence.iter().find(|e| e.signal == "gpu").unwrap();
+        let gpu = r.evidence.iter().find(|e| &*e.signal == "gpu").unwrap();
         assert_eq!(gpu.count, 3);
         assert_eq!(gpu.line, 2);
         assert!(
             r.evidence
                 .iter()
-                .any(|e| e.signal == "gpu marketplace" && e.matched == "GPU-marketplace")
+                .any(|e| &*e.signal == "gpu marketplace" && e.matched == "GPU-marketplace")
         );
         let r = c.classify_text("AI outputs are verifiable with zkML.");
         assert_eq!(r.category, "problems");
         assert!(
             r.evidence
                 .iter()
-                .any(|e| e.signal == "verify" && e.matched == "verifiable")
+                .any(|e| &*e.signal == "verify" && e.matched == "verifiable")
         );
         assert!(
             r.evidence
@@ -1460,13 +1567,13 @@ categories:
         assert!(
             !r.evidence
                 .iter()
-                .any(|e| e.signal == "decentralized storage")
+                .any(|e| &*e.signal == "decentralized storage")
         );
         let r = c.classify_text("AI with decentralized\nstorage");
         assert!(
             r.evidence
                 .iter()
-                .any(|e| e.signal == "decentralized storage")
+                .any(|e| &*e.signal == "decentralized storage")
         );
     }
 
@@ -1483,7 +1590,7 @@ categories:
         c.classify_text(text)
             .evidence
             .into_iter()
-            .find(|e| e.signal == label)
+            .find(|e| &*e.signal == label)
             .map(|e| (e.count, e.matched))
     }
 
@@ -1630,6 +1737,27 @@ categories:
             .is_err(),
             "scope_unopposed above scope is refused"
         );
+    }
+
+    #[test]
+    fn evidence_names_the_terms_that_fired_in_text_order() {
+        let t = tax_with(
+            "          - terms: [alpha, beta, gamma, delta, epsilon, zeta]\n            weight: 1\n",
+        );
+        let c = Classifier::new(&t);
+        // More distinct terms than are tracked inline, and repeats.
+        let r = c.classify_text("zeta epsilon delta.\ngamma beta alpha zeta beta");
+        let e = r
+            .evidence
+            .iter()
+            .find(|e| e.signal.contains("alpha"))
+            .unwrap();
+        assert_eq!(&*e.signal, "zeta | epsilon | delta | gamma | beta | alpha");
+        assert_eq!((e.count, e.matched.as_str(), e.line), (8, "zeta", 1));
+        let r = c.classify_text("beta\nalpha beta");
+        let e = &r.evidence[0];
+        assert_eq!(&*e.signal, "beta | alpha");
+        assert_eq!((e.count, e.matched.as_str(), e.line), (3, "beta", 1));
     }
 
     #[test]

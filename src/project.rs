@@ -97,8 +97,9 @@ impl ProjectResult {
         let mut out: Vec<String> = Vec::new();
         let relevant = |e: &&Evidence| {
             e.weight > 0.0
-                && e.category == self.category
-                && (e.subcategory.is_none() || e.subcategory == self.subcategory)
+                && *e.category == *self.category
+                && (e.subcategory.is_none()
+                    || e.subcategory.as_deref() == self.subcategory.as_deref())
         };
         for e in self.evidence.iter().filter(relevant) {
             let term = e.matched.to_lowercase();
