@@ -27,14 +27,39 @@ impl<V> Default for WordMap<V> {
 
 /// The inline key of a word of at most 16 bytes without NUL bytes, zero-padded, so
 /// distinct words get distinct keys.
+#[inline]
 fn short_key(word: &str) -> Option<u128> {
     let b = word.as_bytes();
     if b.len() > 16 || b.contains(&0) {
         return None;
     }
-    let mut key = [0u8; 16];
-    key[..b.len()].copy_from_slice(b);
-    Some(u128::from_le_bytes(key))
+    Some(pack(b))
+}
+
+/// `b` (at most 16 bytes) as a little-endian number, zero-padded: two overlapping
+/// loads instead of a byte copy, which would be a call to `memcpy` per word.
+#[inline]
+fn pack(b: &[u8]) -> u128 {
+    let n = b.len();
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        16 => u128::from(u64_at(0)) | (u128::from(u64_at(8)) << 64),
+        9..=15 => {
+            let high = u64_at(n - 8) >> (8 * (16 - n));
+            u128::from(u64_at(0)) | (u128::from(high) << 64)
+        }
+        8 => u128::from(u64_at(0)),
+        5..=7 => {
+            let high = u32_at(n - 4) >> (8 * (8 - n));
+            u128::from(u32_at(0)) | (u128::from(high) << 32)
+        }
+        4 => u128::from(u32_at(0)),
+        _ => b
+            .iter()
+            .rev()
+            .fold(0u128, |key, &byte| (key << 8) | u128::from(byte)),
+    }
 }
 
 /// The inline key of `text[start..end]`, a word of letters and digits (no NUL byte),
@@ -54,7 +79,7 @@ fn key_in(text: &[u8], start: usize, end: usize) -> Option<u128> {
                 all & ((1u128 << (8 * len)) - 1)
             })
         }
-        None => short_key(&String::from_utf8_lossy(&text[start..end])),
+        None => Some(pack(&text[start..end])),
     }
 }
 
@@ -106,6 +131,16 @@ impl<V> WordMap<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packing_matches_a_zero_padded_copy() {
+        let text = b"abcdefghijklmnop";
+        for n in 0..=16 {
+            let mut key = [0u8; 16];
+            key[..n].copy_from_slice(&text[..n]);
+            assert_eq!(pack(&text[..n]), u128::from_le_bytes(key), "{n} bytes");
+        }
+    }
 
     #[test]
     fn short_and_long_words_are_kept_apart() {
