@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::corpus::Note;
 use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
-use crate::text::{normalize_word, stemmer};
+use crate::text::{normalize_word, stemmer, word_spans};
 use crate::wordmap::WordMap;
 
 /// A piece of text to classify, tagged with its field and first file line.
@@ -1270,42 +1270,6 @@ thread_local! {
         words: WordMap::default(),
         literals: Vec::new(),
     });
-}
-
-/// The byte spans of the words of `text` (runs of alphanumeric characters), with an
-/// ASCII fast path.
-fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    // Width of the word character at `at`, or None.
-    let word_char = move |at: usize| -> (usize, bool) {
-        let b = bytes[at];
-        if b < 0x80 {
-            (1, b.is_ascii_alphanumeric())
-        } else {
-            let c = text[at..].chars().next().expect("char boundary");
-            (c.len_utf8(), c.is_alphanumeric())
-        }
-    };
-    std::iter::from_fn(move || {
-        while i < bytes.len() {
-            let (w, is_word) = word_char(i);
-            if is_word {
-                let start = i;
-                i += w;
-                while i < bytes.len() {
-                    let (w, is_word) = word_char(i);
-                    if !is_word {
-                        break;
-                    }
-                    i += w;
-                }
-                return Some((start, i));
-            }
-            i += w;
-        }
-        None
-    })
 }
 
 /// Whether `text` holds one of the two non-ASCII characters that case-insensitive

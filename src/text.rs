@@ -54,28 +54,47 @@ pub fn is_word_char(c: char) -> bool {
 /// Iterates over the words of `text` with byte spans and line numbers.
 pub fn words(text: &str) -> impl Iterator<Item = Word> + '_ {
     let mut line = 1;
-    let mut iter = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        loop {
-            let (i, c) = iter.next()?;
-            if c == '\n' {
-                line += 1;
-                continue;
-            }
-            if !is_word_char(c) {
-                continue;
-            }
-            let start = i;
-            let mut end = i + c.len_utf8();
-            while let Some(&(j, d)) = iter.peek() {
-                if !is_word_char(d) {
-                    break;
-                }
-                end = j + d.len_utf8();
-                iter.next();
-            }
-            return Some(Word { start, end, line });
+    let mut last = 0;
+    word_spans(text).map(move |(start, end)| {
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[last..start]).count();
+        last = end;
+        Word { start, end, line }
+    })
+}
+
+/// The byte spans of the words of `text` (runs of alphanumeric characters), with an
+/// ASCII fast path.
+pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    // Width of the word character at `at`, or None.
+    let word_char = move |at: usize| -> (usize, bool) {
+        let b = bytes[at];
+        if b < 0x80 {
+            (1, b.is_ascii_alphanumeric())
+        } else {
+            let c = text[at..].chars().next().expect("char boundary");
+            (c.len_utf8(), is_word_char(c))
         }
+    };
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let (w, is_word) = word_char(i);
+            if is_word {
+                let start = i;
+                i += w;
+                while i < bytes.len() {
+                    let (w, is_word) = word_char(i);
+                    if !is_word {
+                        break;
+                    }
+                    i += w;
+                }
+                return Some((start, i));
+            }
+            i += w;
+        }
+        None
     })
 }
 
