@@ -207,6 +207,20 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
     if opts.limit == 0 {
         return Err(Error::Invalid("--limit must be at least 1".into()));
     }
+    if let Some(c) = &opts.category {
+        let known: Vec<&str> = tax
+            .categories
+            .iter()
+            .map(|c| c.id.as_str())
+            .chain([crate::taxonomy::NONE])
+            .collect();
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(c)) {
+            return Err(Error::Invalid(format!(
+                "unknown category `{c}` for --category: use one of {}",
+                known.join(", ")
+            )));
+        }
+    }
     let results = search::search(&idx, &query, &opts)?;
     if a.json {
         write_json(ctx.out(), &JsonSearch::from(&results)).map_err(io_out)?;

@@ -180,6 +180,18 @@ fn exit_codes_follow_ripgrep() {
     let d = env.cmd(["search", "x", "--limit", "0"]).expect(2);
     assert!(d.stderr.starts_with("aikb: "), "{}", d.stderr);
     env.cmd(["search"]).expect(2);
+    // A misspelt --category is an error that names the valid ids, not "0 hits".
+    let d = env
+        .cmd(["search", "gpu", "--category", "resource"])
+        .expect(2);
+    assert!(
+        d.stderr
+            .contains("use one of infrastructure, resources, problems, none"),
+        "{}",
+        d.stderr
+    );
+    env.cmd(["search", "gpu", "--category", "Resources"])
+        .expect(0);
 }
 
 #[test]
