@@ -318,6 +318,15 @@ pub struct KbIndex {
 }
 
 impl KbIndex {
+    fn opened(index: Index, fields: Fields, kb: &Kb) -> KbIndex {
+        KbIndex {
+            index,
+            fields,
+            dir: kb.index_dir.clone(),
+            root: kb.root.clone(),
+        }
+    }
+
     /// The plain-text body of the note at `path` (relative to the root), as indexed;
     /// `None` when the note can no longer be read.
     pub fn body_text(&self, path: &str) -> Option<String> {
@@ -450,15 +459,7 @@ pub fn update(
                     problems: [stored_problems(m), listing_problems].concat(),
                     ..IndexStats::default()
                 };
-                return Ok((
-                    KbIndex {
-                        index,
-                        fields,
-                        dir: dir.clone(),
-                        root: kb.root.clone(),
-                    },
-                    stats,
-                ));
+                return Ok((KbIndex::opened(index, fields, kb), stats));
             }
         }
     }
@@ -576,15 +577,7 @@ pub fn update(
         .filter(|e| e.problem.is_none())
         .count();
     stats.problems = [stored_problems(&manifest), listing_problems].concat();
-    Ok((
-        KbIndex {
-            index,
-            fields,
-            dir: dir.clone(),
-            root: kb.root.clone(),
-        },
-        stats,
-    ))
+    Ok((KbIndex::opened(index, fields, kb), stats))
 }
 
 fn stored_problems(m: &Manifest) -> Vec<Diagnostic> {
