@@ -35,6 +35,9 @@ const TICKER_BOOST: f32 = 4.0;
 const TICKER_BOOST_LOWER: f32 = 1.5;
 const TAG_BOOST: f32 = 1.5;
 const BODY_BOOST: f32 = 1.0;
+/// Weight of two adjacent query words found within [`PROXIMITY_SLOP`] positions.
+const PROXIMITY_BOOST: f32 = 0.3;
+const PROXIMITY_SLOP: u32 = 2;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 180;
 
@@ -263,6 +266,7 @@ impl QueryBuilder<'_> {
         for q in self.synonym_expansions(clauses, &opts.synonyms) {
             parts.push((TOccur::Should, q));
         }
+        parts.extend(self.proximity(clauses).map(|q| (TOccur::Should, q)));
         // A multi-word query that is exactly a name or alias ("render network").
         if let Some(name) = whole_name(clauses) {
             parts.push((TOccur::Should, boost(exact(f.names, &name), NAME_BOOST)));
@@ -477,6 +481,34 @@ impl QueryBuilder<'_> {
 
     /// Text analysed with the field's tokenizer: a term, or a phrase when the text
     /// yields several tokens (`fetch.ai`, `zero-knowledge`).
+    /// Consecutive query words found close together in the body score a little more:
+    /// one sloppy two-word phrase per pair of adjacent content words.
+    fn proximity(&self, clauses: &[Clause]) -> impl Iterator<Item = Box<dyn Query>> + '_ {
+        let body = self.idx.fields.body;
+        let words: Vec<String> = clauses
+            .iter()
+            .filter(|c| c.occur != Occur::MustNot)
+            .filter_map(|c| match &c.target {
+                Target::Text(w) => Some(w.as_str()),
+                _ => None,
+            })
+            .flat_map(|w| self.tokens(w).into_iter().map(|(_, t)| t))
+            .collect();
+        let pairs: Vec<(String, String)> = words
+            .windows(2)
+            .filter(|p| p[0] != p[1])
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect();
+        pairs.into_iter().map(move |(a, b)| {
+            let mut q = PhraseQuery::new(vec![
+                Term::from_field_text(body, &a),
+                Term::from_field_text(body, &b),
+            ]);
+            q.set_slop(PROXIMITY_SLOP);
+            boost(Box::new(q), PROXIMITY_BOOST)
+        })
+    }
+
     fn text_query(&self, field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>> {
         let tokens = self.tokens(text);
         let q: Box<dyn Query> = match tokens.len() {
@@ -740,6 +772,32 @@ mod tests {
         assert!(q("category:nothing-like-this filecoin").is_empty());
         // Other qualifiers still rank rather than filter.
         assert_eq!(q("title:render storage").len(), 3);
+    }
+
+    #[test]
+    fn adjacent_query_words_rank_a_note_higher() {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::kb::init(tmp.path()).unwrap();
+        // Same words, same length, same frequencies: only their distance differs, and
+        // the far note is indexed first.
+        for (p, t) in [
+            (
+                "corpus/articles/a-far.md",
+                "---\ntitle: One\n---\ngpu alpha beta gamma delta epsilon zeta compute",
+            ),
+            (
+                "corpus/articles/b-near.md",
+                "---\ntitle: Two\n---\ngpu compute alpha beta gamma delta epsilon zeta",
+            ),
+        ] {
+            std::fs::write(tmp.path().join(p), t).unwrap();
+        }
+        let kb = Kb::new(tmp.path().to_path_buf(), None, None);
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        let (idx, _) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        let r = search(&idx, "gpu compute", &opts()).unwrap();
+        assert_eq!(ids(&r), ["articles/b-near", "articles/a-far"]);
+        assert!(r.hits[0].score > r.hits[1].score);
     }
 
     #[test]
