@@ -360,12 +360,10 @@ fn check_label(new: &NewNote, taxonomy: &Taxonomy) -> Result<()> {
         return Ok(());
     }
     let Some(c) = taxonomy.category(cat) else {
-        let mut ids: Vec<&str> = taxonomy.categories.iter().map(|c| c.id.as_str()).collect();
-        ids.push(NONE);
         return Err(invalid(format!(
             "unknown category `{}`; expected one of: {}",
             shown(cat),
-            ids.join(", ")
+            taxonomy.category_ids().join(", ")
         )));
     };
     if let Some(sub) = &new.subcategory

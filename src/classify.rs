@@ -400,10 +400,7 @@ impl<'t> Classifier<'t> {
             let (gate, lits) = gate_literals(&p, cs);
             for lit in lits {
                 if gate == Gate::WordStart {
-                    let head_len = lit
-                        .iter()
-                        .position(|b| !b.is_ascii_alphanumeric())
-                        .unwrap_or(lit.len());
+                    let head_len = ascii_word(&lit).len();
                     let key = (lit[..head_len].to_vec(), head_len < lit.len());
                     let next = word_literals.len();
                     let id = *word_literal_ids.entry(key.clone()).or_insert(next);
@@ -597,11 +594,7 @@ impl<'t> Classifier<'t> {
         let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
         let from = literals.len() as u32;
         // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
-        let w = surface.as_bytes();
-        let w = &w[..w
-            .iter()
-            .position(|b| !b.is_ascii_alphanumeric())
-            .unwrap_or(w.len())];
+        let w = ascii_word(surface.as_bytes());
         let first = w.first().map_or(0, |b| b.to_ascii_lowercase());
         if let Some(bucket) = self.word_literals_by_first.get(usize::from(first)) {
             for &j in bucket {
@@ -634,14 +627,11 @@ impl<'t> Classifier<'t> {
             }
             let first = usize::from(bytes[at].to_ascii_lowercase());
             let word = &bytes[at..end];
-            let ascii_run = word
-                .iter()
-                .position(|b| !b.is_ascii_alphanumeric())
-                .unwrap_or(word.len());
+            // `\b` sees a word end at the next non-ASCII letter.
+            let head = ascii_word(word);
             for &j in &self.word_literals_by_first[first] {
                 let lit = &self.word_literals[j as usize];
-                // `\b` sees a word end at the next non-ASCII letter.
-                if lit.begins(&word[..ascii_run]) {
+                if lit.begins(head) {
                     starts.extend(lit.patterns.iter().map(|&pi| (pi, at)));
                 }
             }
@@ -1270,6 +1260,15 @@ thread_local! {
         words: WordMap::default(),
         literals: Vec::new(),
     });
+}
+
+/// The leading ASCII letters and digits of `bytes`: a word as `\b` (ASCII) sees it.
+fn ascii_word(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(bytes.len());
+    &bytes[..end]
 }
 
 /// Whether `text` holds one of the two non-ASCII characters that case-insensitive

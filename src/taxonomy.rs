@@ -215,6 +215,14 @@ impl Taxonomy {
         Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE)
             .expect("the embedded taxonomy is validated by a unit test")
     }
+    /// Every category id, then `none`: the values a category may take.
+    pub fn category_ids(&self) -> Vec<&str> {
+        self.categories
+            .iter()
+            .map(|c| c.id.as_str())
+            .chain([NONE])
+            .collect()
+    }
 
     /// Finds a category by id.
     pub fn category(&self, id: &str) -> Option<&Category> {

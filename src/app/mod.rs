@@ -208,12 +208,7 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         return Err(Error::Invalid("--limit must be at least 1".into()));
     }
     if let Some(c) = &opts.category {
-        let known: Vec<&str> = tax
-            .categories
-            .iter()
-            .map(|c| c.id.as_str())
-            .chain([crate::taxonomy::NONE])
-            .collect();
+        let known = tax.category_ids();
         if !known.iter().any(|k| k.eq_ignore_ascii_case(c)) {
             return Err(Error::Invalid(format!(
                 "unknown category `{c}` for --category: use one of {}",
