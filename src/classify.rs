@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::corpus::Note;
 use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
-use crate::text::{normalize_word, stemmer, word_spans};
+use crate::text::{is_word_char, normalize_word, stemmer};
 use crate::wordmap::WordMap;
 
 /// A piece of text to classify, tagged with its field and first file line.
@@ -149,6 +149,48 @@ struct Term {
     near: Option<(usize, usize)>,
 }
 
+/// A node of the trie of terms.
+#[derive(Debug, Default)]
+struct TrieNode {
+    /// Next word (vocabulary id) → node, sorted by word.
+    edges: Vec<(u32, u32)>,
+    /// The terms (indexes) whose words lead here.
+    terms: Vec<u32>,
+}
+
+impl TrieNode {
+    #[inline]
+    fn child(&self, word: u32) -> Option<u32> {
+        self.edges
+            .binary_search_by_key(&word, |e| e.0)
+            .ok()
+            .map(|k| self.edges[k].1)
+    }
+}
+
+/// The trie of the terms' word sequences.
+fn build_trie(terms: &[Term]) -> Vec<TrieNode> {
+    let mut trie = vec![TrieNode::default()];
+    for (ti, term) in terms.iter().enumerate() {
+        let mut node = 0;
+        for &w in &term.words {
+            node = match trie[node].child(w) {
+                Some(child) => child as usize,
+                None => {
+                    let child = trie.len();
+                    trie.push(TrieNode::default());
+                    let edges = &mut trie[node].edges;
+                    let at = edges.partition_point(|e| e.0 < w);
+                    edges.insert(at, (w, child as u32));
+                    child
+                }
+            };
+        }
+        trie[node].terms.push(ti as u32);
+    }
+    trie
+}
+
 /// A compiled `near` signal.
 #[derive(Debug)]
 struct Near {
@@ -160,7 +202,7 @@ struct Near {
 }
 
 /// Where a term of a `near` group occurs: tokens `first..=last` of the segment.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Occurrence {
     near: usize,
     group: usize,
@@ -235,8 +277,10 @@ pub struct Classifier<'t> {
     /// Per vocabulary id, the term words (ids) it stands for: itself when a term uses
     /// it, and `gpu` for `gpus` (the stemmer keeps some plurals as they are).
     stands_for: Vec<Vec<u32>>,
-    /// Per vocabulary id, the terms whose first word it stands for, shortest first.
-    starting: Vec<Vec<usize>>,
+    /// The terms as a trie over their words (vocabulary ids); node 0 is the root.
+    trie: Vec<TrieNode>,
+    /// Per vocabulary id, its child of the trie's root, or [`NO_WORD`].
+    roots: Vec<u32>,
     nears: Vec<Near>,
     patterns: Vec<Pattern>,
     /// The literals of word-start patterns, and per lower-case ASCII first byte the
@@ -367,21 +411,10 @@ impl<'t> Classifier<'t> {
             }
             stands_for[plural].push(v);
         }
-        let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); term_words];
-        for (ti, t) in terms.iter().enumerate() {
-            by_first[t.words[0] as usize].push(ti);
-        }
-        let mut starting: Vec<Vec<usize>> = stands_for
-            .iter()
-            .map(|bases| {
-                bases
-                    .iter()
-                    .flat_map(|&b| by_first[b as usize].iter().copied())
-                    .collect()
-            })
-            .collect();
-        for list in &mut starting {
-            list.sort_by_key(|&ti| (terms[ti].words.len(), ti));
+        let trie = build_trie(&terms);
+        let mut roots = vec![NO_WORD; vocabulary.len()];
+        for &(w, node) in &trie[0].edges {
+            roots[w as usize] = node;
         }
 
         let mut literal_ids: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -451,7 +484,8 @@ impl<'t> Classifier<'t> {
             terms,
             vocabulary,
             stands_for,
-            starting,
+            trie,
+            roots,
             nears,
             patterns: compiled,
             word_literals,
@@ -492,13 +526,24 @@ impl<'t> Classifier<'t> {
                 self.scan(seg.text, &mut scratch);
                 let Scratch {
                     tokens,
+                    heads,
+                    stack,
                     starts,
                     occurrences,
                     whole,
                     ..
                 } = &mut *scratch;
-                occurrences.clear();
-                self.match_terms(seg, si, &lines, tokens, occurrences, &mut hits);
+                occurrences.reset(self.nears.len());
+                self.match_terms(
+                    seg,
+                    si,
+                    &lines,
+                    tokens,
+                    heads,
+                    stack,
+                    occurrences,
+                    &mut hits,
+                );
                 self.match_near(si, &lines, tokens, occurrences, &mut hits);
                 self.match_patterns(seg, si, &lines, starts, whole, &mut hits);
             }
@@ -511,13 +556,18 @@ impl<'t> Classifier<'t> {
     /// One pass over the words of a text. Each word's facts come from the per-thread
     /// cache (computed once per distinct word): the vocabulary id of its normalised
     /// form if a term needs it, and the word-start literals it may begin. The pass
-    /// leaves the words terms need in `tokens`, cut into runs wherever another word
-    /// or sentence punctuation intervenes, and the candidate starts of word-start
-    /// patterns in `starts`.
+    /// leaves the words terms need in `tokens` (and which of them may start a term in
+    /// `heads`), cut into runs wherever another word or sentence punctuation
+    /// intervenes, and the candidate starts of word-start patterns in `starts`.
+    ///
+    /// Words are runs of letters and digits, as [`word_spans`] finds them; the gap
+    /// before each word is read once, byte by byte, for what it ends (a sentence, a
+    /// phrase).
     fn scan(&self, text: &str, scratch: &mut Scratch) {
         let Scratch {
             owner,
             tokens,
+            heads,
             starts,
             words,
             literals,
@@ -529,24 +579,93 @@ impl<'t> Classifier<'t> {
             *owner = self.id;
         }
         tokens.clear();
-        starts.clear();
+        heads.clear();
+        starts.reset(self.patterns.len());
         let want_literals = !self.word_literals.is_empty();
         let bytes = text.as_bytes();
+        let n = bytes.len();
         let mut run = 0u32;
-        let mut prev_end: Option<usize> = None;
-        let (mut word, mut sentence, mut last_end) = (0u32, 0u32, 0usize);
-        for (start, end) in word_spans(text) {
-            if last_end > 0 && ends_sentence(&text[last_end..start]) {
+        // Whether the previous word was a token: only then can a phrase go on.
+        let mut joined = false;
+        let (mut word, mut sentence) = (0u32, 0u32);
+        let mut i = 0;
+        while i < n {
+            // The gap before the next word.
+            let (mut ends_sentence, mut barrier, mut newlines) = (false, false, 0u8);
+            let start = loop {
+                if i >= n {
+                    break None;
+                }
+                let b = bytes[i];
+                match BYTE_CLASS[usize::from(b)] {
+                    WORD => break Some(i),
+                    JOINS => i += 1,
+                    NEWLINE => {
+                        newlines += 1;
+                        if newlines > 1 {
+                            (ends_sentence, barrier) = (true, true);
+                        }
+                        i += 1;
+                    }
+                    STOP => {
+                        barrier = true;
+                        ends_sentence |= bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace);
+                        i += 1;
+                    }
+                    SEMICOLON => {
+                        (ends_sentence, barrier) = (true, true);
+                        i += 1;
+                    }
+                    BREAKS => {
+                        barrier = true;
+                        i += 1;
+                    }
+                    _ => {
+                        let c = text[i..].chars().next().expect("char boundary");
+                        if is_word_char(c) {
+                            break Some(i);
+                        }
+                        barrier |= !matches!(c, '\u{2019}' | '\u{2010}' | '\u{2011}' | '\u{2013}');
+                        i += c.len_utf8();
+                    }
+                }
+            };
+            let Some(start) = start else { break };
+            // The word.
+            i += 1;
+            if bytes[start] >= 0x80 {
+                i = start
+                    + text[start..]
+                        .chars()
+                        .next()
+                        .expect("char boundary")
+                        .len_utf8();
+            }
+            while i < n {
+                let b = bytes[i];
+                if b < 0x80 {
+                    if BYTE_CLASS[usize::from(b)] != WORD {
+                        break;
+                    }
+                    i += 1;
+                } else {
+                    let c = text[i..].chars().next().expect("char boundary");
+                    if !is_word_char(c) {
+                        break;
+                    }
+                    i += c.len_utf8();
+                }
+            }
+            let end = i;
+            if word > 0 && ends_sentence {
                 sentence += 1;
             }
-            last_end = end;
             word += 1;
-            let surface = &text[start..end];
             let info = match words.get_in(text, start, end) {
                 Some(info) => *info,
                 None => {
-                    let info = self.word_info(surface, literals);
-                    words.insert(surface, info);
+                    let info = self.word_info(&text[start..end], literals);
+                    words.insert(&text[start..end], info);
                     info
                 }
             };
@@ -554,36 +673,38 @@ impl<'t> Classifier<'t> {
                 // `_` is a word character to `\b`, so no word-start match follows it.
                 if start == 0 || bytes[start - 1] != b'_' {
                     for &j in &literals[info.literals.0 as usize..info.literals.1 as usize] {
-                        let lit = &self.word_literals[j as usize];
-                        starts.extend(lit.patterns.iter().map(|&pi| (pi, start)));
+                        for &pi in &self.word_literals[j as usize].patterns {
+                            starts.push(pi, start);
+                        }
                     }
                 }
                 if !info.ascii {
                     self.inner_word_starts(text, start, end, starts);
                 }
             }
-            if info.id.is_none() && info.exact.is_none() {
-                if prev_end.is_some() {
+            if info.id == NO_WORD && info.exact == NO_WORD {
+                if joined {
                     run += 1;
                 }
-                prev_end = None;
+                joined = false;
                 continue;
             }
-            if let Some(pe) = prev_end
-                && is_barrier(&text[pe..start])
-            {
+            if joined && barrier {
                 run += 1;
             }
+            if info.head {
+                heads.push(tokens.len() as u32);
+            }
             tokens.push(Token {
-                id: info.id.unwrap_or(NO_WORD),
-                exact: info.exact.unwrap_or(NO_WORD),
+                id: info.id,
+                exact: info.exact,
                 run,
                 word,
                 sentence,
                 start: start as u32,
                 end: end as u32,
             });
-            prev_end = Some(end);
+            joined = true;
         }
     }
 
@@ -592,6 +713,10 @@ impl<'t> Classifier<'t> {
         let n = normalize_word(surface, &self.stemmer);
         let id = self.vocabulary.get(n.as_str()).copied();
         let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
+        let starts_term = |id: Option<u32>| {
+            id.and_then(|v| self.stands_for.get(v as usize))
+                .is_some_and(|words| words.iter().any(|&w| self.roots[w as usize] != NO_WORD))
+        };
         let from = literals.len() as u32;
         // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
         let w = ascii_word(surface.as_bytes());
@@ -604,22 +729,17 @@ impl<'t> Classifier<'t> {
             }
         }
         WordInfo {
-            id,
-            exact,
+            id: id.unwrap_or(NO_WORD),
+            exact: exact.unwrap_or(NO_WORD),
             literals: (from, literals.len() as u32),
             ascii: surface.is_ascii(),
+            head: starts_term(id) || starts_term(exact),
         }
     }
 
     /// Word-start literals inside a word that holds non-ASCII letters: `\b` treats
     /// those as non-word characters, so an ASCII letter after one starts a word.
-    fn inner_word_starts(
-        &self,
-        text: &str,
-        start: usize,
-        end: usize,
-        starts: &mut Vec<(usize, usize)>,
-    ) {
+    fn inner_word_starts(&self, text: &str, start: usize, end: usize, starts: &mut Starts) {
         let bytes = text.as_bytes();
         for at in start + 1..end {
             if !(bytes[at].is_ascii_alphanumeric() && bytes[at - 1] >= 0x80) {
@@ -632,61 +752,81 @@ impl<'t> Classifier<'t> {
             for &j in &self.word_literals_by_first[first] {
                 let lit = &self.word_literals[j as usize];
                 if lit.begins(head) {
-                    starts.extend(lit.patterns.iter().map(|&pi| (pi, at)));
+                    for &pi in &lit.patterns {
+                        starts.push(pi, at);
+                    }
                 }
             }
         }
     }
 
-    /// Finds every term among the scanned words: each term is looked for where its
-    /// first word occurs, its other words following within the same run.
+    /// Finds every term among the scanned words: from each word that may start one,
+    /// down the trie of terms along the words that follow in the same run.
+    #[allow(clippy::too_many_arguments)]
     fn match_terms(
         &self,
         seg: &Segment<'_>,
         si: usize,
         lines: &Lines<'_>,
         tokens: &[Token],
-        occurrences: &mut Vec<Occurrence>,
+        heads: &[u32],
+        stack: &mut Vec<(u32, usize, usize)>,
+        occurrences: &mut Buckets<Occurrence>,
         hits: &mut Vec<Hit>,
     ) {
-        for (i, tok) in tokens.iter().enumerate() {
-            for id in [tok.id, tok.exact] {
-                let Some(candidates) = self.starting.get(id as usize) else {
+        let mut found = |ti: u32, first: usize, last: usize| {
+            let term = &self.terms[ti as usize];
+            let sig = &self.signals[term.signal];
+            if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
+                return;
+            }
+            if let Some((near, group)) = term.near {
+                occurrences.push(
+                    near,
+                    Occurrence {
+                        near,
+                        group,
+                        first: first as u32,
+                        last: last as u32,
+                    },
+                );
+                return;
+            }
+            let (start, end) = (tokens[first].start as usize, tokens[last].end as usize);
+            hits.push(Hit {
+                signal: term.signal,
+                term: Some(ti as usize),
+                segment: si,
+                start,
+                end,
+                line: lines.at(start),
+            });
+        };
+        for &i in heads {
+            let i = i as usize;
+            let run = tokens[i].run;
+            stack.clear();
+            for w in tokens[i].stands_for(self) {
+                let node = self.roots[w as usize];
+                if node != NO_WORD {
+                    stack.push((node, i, i));
+                }
+            }
+            while let Some((node, first, last)) = stack.pop() {
+                let node = &self.trie[node as usize];
+                for &ti in &node.terms {
+                    found(ti, first, last);
+                }
+                if node.edges.is_empty() {
+                    continue;
+                }
+                let Some(next) = tokens.get(last + 1).filter(|t| t.run == run) else {
                     continue;
                 };
-                for &ti in candidates {
-                    let term = &self.terms[ti];
-                    let n = term.words.len();
-                    let Some(span) = tokens.get(i..i + n) else {
-                        break;
-                    };
-                    let fits = span
-                        .iter()
-                        .zip(&term.words)
-                        .skip(1)
-                        .all(|(t, w)| t.run == tok.run && t.stands_for(self).any(|v| v == *w));
-                    let sig = &self.signals[term.signal];
-                    if !fits || (!sig.fields.is_empty() && !sig.fields.contains(&seg.field)) {
-                        continue;
+                for w in next.stands_for(self) {
+                    if let Some(child) = node.child(w) {
+                        stack.push((child, first, last + 1));
                     }
-                    if let Some((near, group)) = term.near {
-                        occurrences.push(Occurrence {
-                            near,
-                            group,
-                            first: i as u32,
-                            last: (i + n - 1) as u32,
-                        });
-                        continue;
-                    }
-                    let (start, end) = (tok.start as usize, span[n - 1].end as usize);
-                    hits.push(Hit {
-                        signal: term.signal,
-                        term: Some(ti),
-                        segment: si,
-                        start,
-                        end,
-                        line: lines.at(start),
-                    });
                 }
             }
         }
@@ -701,13 +841,13 @@ impl<'t> Classifier<'t> {
         si: usize,
         lines: &Lines<'_>,
         tokens: &[Token],
-        occurrences: &mut [Occurrence],
+        occurrences: &mut Buckets<Occurrence>,
         hits: &mut Vec<Hit>,
     ) {
         // Grouped by signal, each group in text order.
-        occurrences.sort_unstable_by_key(|o| (o.near, o.first, o.last, o.group));
-        for occ in occurrences.chunk_by(|a, b| a.near == b.near) {
-            let near = &self.nears[occ[0].near];
+        occurrences.sort_by_key(|o| (o.first, o.last, o.group));
+        for (ni, occ) in occurrences.groups() {
+            let near = &self.nears[ni];
             let mut floor = 0u32;
             let mut found = 0;
             for (k, o) in occ.iter().enumerate() {
@@ -749,7 +889,7 @@ impl<'t> Classifier<'t> {
         seg: &Segment<'_>,
         si: usize,
         lines: &Lines<'_>,
-        starts: &mut Vec<(usize, usize)>,
+        starts: &mut Starts,
         whole: &mut Vec<bool>,
         hits: &mut Vec<Hit>,
     ) {
@@ -763,21 +903,26 @@ impl<'t> Classifier<'t> {
             whole.iter_mut().for_each(|w| *w = true);
         } else {
             if let Some(ac) = &self.literals {
+                let mut unordered = false;
                 for m in ac.find_overlapping_iter(text) {
                     for &pi in &self.literal_patterns[m.pattern().as_usize()] {
                         match self.patterns[pi].gate {
-                            Gate::Prefix => starts.push((pi, m.start())),
+                            Gate::Prefix => {
+                                starts.push(pi, m.start());
+                                unordered = true;
+                            }
                             _ => whole[pi] = true,
                         }
                     }
+                }
+                if unordered {
+                    starts.sort_by_key(|&at| at);
                 }
             }
             for (pi, p) in self.patterns.iter().enumerate() {
                 whole[pi] |= p.gate == Gate::Always;
             }
         }
-        starts.sort_unstable();
-        starts.dedup();
         let applies = |p: &Pattern| {
             let sig = &self.signals[p.signal];
             sig.fields.is_empty() || sig.fields.contains(&seg.field)
@@ -794,16 +939,19 @@ impl<'t> Classifier<'t> {
         };
         // Anchored runs, pattern by pattern, each from the leftmost candidate past the
         // previous match: the same matches a full leftmost-first scan finds.
-        let mut i = 0;
-        while i < starts.len() {
-            let pi = starts[i].0;
+        starts.touched.sort_unstable();
+        for (pi, list) in starts.groups() {
             let p = &self.patterns[pi];
+            if whole[pi] || !applies(p) {
+                continue;
+            }
             let mut floor = 0;
             let mut found = 0;
-            while i < starts.len() && starts[i].0 == pi {
-                let at = starts[i].1;
-                i += 1;
-                if whole[pi] || at < floor || found >= MAX_PATTERN_HITS || !applies(p) {
+            for &at in list {
+                if found >= MAX_PATTERN_HITS {
+                    break;
+                }
+                if at < floor {
                     continue;
                 }
                 let input = Input::new(text).range(at..).anchored(Anchored::Yes);
@@ -1178,10 +1326,14 @@ struct Scratch {
     /// The classifier the word cache was filled for.
     owner: u64,
     tokens: Vec<Token>,
-    /// Candidate (pattern, start) pairs of the current segment.
-    starts: Vec<(usize, usize)>,
+    /// The tokens (indexes) some term may start with.
+    heads: Vec<u32>,
+    /// Trie walk of term matching: (node, first token, last token) to follow.
+    stack: Vec<(u32, usize, usize)>,
+    /// Candidate starts of gated patterns in the current segment.
+    starts: Starts,
     /// Occurrences of `near` group terms in the current segment.
-    occurrences: Vec<Occurrence>,
+    occurrences: Buckets<Occurrence>,
     /// Per pattern: whether it runs over the whole current segment.
     whole: Vec<bool>,
     /// The hits of the current classification, and their tally per signal.
@@ -1194,17 +1346,110 @@ struct Scratch {
     literals: Vec<u32>,
 }
 
+/// Values grouped by a small key (a pattern, a `near` signal), each group kept in the
+/// order the values come in, with the keys that got any.
+struct Buckets<T> {
+    lists: Vec<Vec<T>>,
+    /// The keys with at least one value, in the order they first got one.
+    touched: Vec<usize>,
+}
+
+impl<T> Default for Buckets<T> {
+    fn default() -> Self {
+        Buckets {
+            lists: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy + PartialEq> Buckets<T> {
+    /// Empties every group, for keys `0..keys`.
+    fn reset(&mut self, keys: usize) {
+        for &k in &self.touched {
+            self.lists[k].clear();
+        }
+        self.touched.clear();
+        if self.lists.len() != keys {
+            self.lists.clear();
+            self.lists.resize_with(keys, Vec::new);
+        }
+    }
+
+    /// Adds a value to group `key`, unless it repeats the group's last value.
+    #[inline]
+    fn push(&mut self, key: usize, value: T) {
+        let list = &mut self.lists[key];
+        match list.last() {
+            None => self.touched.push(key),
+            Some(last) if *last == value => return,
+            Some(_) => {}
+        }
+        list.push(value);
+    }
+
+    /// Sorts each group by `f` (stable, and linear on groups already in order) and
+    /// drops repeats; sorts the keys.
+    fn sort_by_key<K: Ord>(&mut self, f: impl Fn(&T) -> K + Copy) {
+        self.touched.sort_unstable();
+        for &k in &self.touched {
+            let list = &mut self.lists[k];
+            list.sort_by_key(f);
+            list.dedup();
+        }
+    }
+
+    /// The groups with values, by key.
+    fn groups(&self) -> impl Iterator<Item = (usize, &[T])> {
+        self.touched.iter().map(|&k| (k, self.lists[k].as_slice()))
+    }
+}
+
+/// Candidate starts of gated patterns in a segment, per pattern.
+type Starts = Buckets<usize>;
+
+/// Classes of bytes for the word scan: ASCII letters and digits, the gap characters
+/// that keep a phrase going, line breaks, sentence stops (`.`, `!`, `?`), `;`, other
+/// ASCII (which breaks a phrase), and non-ASCII bytes (decoded as characters).
+const WORD: u8 = 0;
+const JOINS: u8 = 1;
+const NEWLINE: u8 = 2;
+const STOP: u8 = 3;
+const SEMICOLON: u8 = 4;
+const BREAKS: u8 = 5;
+const NON_ASCII: u8 = 6;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = match c {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => WORD,
+            b' ' | b'\t' | b'\r' | b'-' | b'_' | b'/' | b'*' | b'`' | b'\'' => JOINS,
+            b'\n' => NEWLINE,
+            b'.' | b'!' | b'?' => STOP,
+            b';' => SEMICOLON,
+            _ => BREAKS,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// What the classifier needs to know about a surface word.
 #[derive(Clone, Copy)]
 struct WordInfo {
-    /// Vocabulary id of its normalised form, `None` when no term needs it.
-    id: Option<u32>,
-    /// Vocabulary id of its exact form (for `=term`s), `None` when no term needs it.
-    exact: Option<u32>,
+    /// Vocabulary id of its normalised form, [`NO_WORD`] when no term needs it.
+    id: u32,
+    /// Vocabulary id of its exact form (for `=term`s), [`NO_WORD`] when no term needs it.
+    exact: u32,
     /// Range of `Scratch::literals`: the word-start literals the word may begin.
     literals: (u32, u32),
     /// Whether the word is all ASCII.
     ascii: bool,
+    /// Whether some term may start with it.
+    head: bool,
 }
 
 /// A word some term needs: its vocabulary id, the run it belongs to (words of one run
@@ -1227,9 +1472,11 @@ const NO_WORD: u32 = u32::MAX;
 
 impl Token {
     /// The term words (vocabulary ids) this word stands for.
+    #[inline]
     fn stands_for<'c>(&self, c: &'c Classifier<'_>) -> impl Iterator<Item = u32> + 'c {
         let of = |id: u32| c.stands_for.get(id as usize).map_or(&[][..], Vec::as_slice);
-        of(self.id).iter().chain(of(self.exact)).copied()
+        let (a, b) = (of(self.id), of(self.exact));
+        a.iter().chain(b).copied()
     }
 }
 
@@ -1252,8 +1499,10 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
         owner: 0,
         tokens: Vec::new(),
-        starts: Vec::new(),
-        occurrences: Vec::new(),
+        heads: Vec::new(),
+        stack: Vec::new(),
+        starts: Starts::default(),
+        occurrences: Buckets::default(),
         whole: Vec::new(),
         hits: Vec::new(),
         tally: Tally::default(),
@@ -1357,32 +1606,6 @@ fn chain(
         .find_map(|p| chain(tokens, occ, p, near, group + 1))
 }
 
-/// Whether the text between two words ends a sentence: `.`, `!` or `?` followed by
-/// white space, a `;`, or a blank line. A `.` inside a word (`3.5`, `fetch.ai`) does not.
-fn ends_sentence(between: &str) -> bool {
-    if between == " " {
-        return false;
-    }
-    let b = between.as_bytes();
-    let mut newlines = 0;
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            b';' => return true,
-            b'.' | b'!' | b'?' if b.get(i + 1).is_some_and(u8::is_ascii_whitespace) => {
-                return true;
-            }
-            b'\n' => {
-                newlines += 1;
-                if newlines > 1 {
-                    return true;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
 /// The label of a `near` signal: its groups joined by `~`.
 fn near_label(groups: &[Vec<String>]) -> String {
     groups
@@ -1390,27 +1613,6 @@ fn near_label(groups: &[Vec<String>]) -> String {
         .map(|g| g.join(" | "))
         .collect::<Vec<_>>()
         .join(" ~ ")
-}
-
-/// Whether the text between two words breaks a phrase: sentence punctuation or a blank
-/// line does; spaces, one line break, hyphens, slashes, underscores and Markdown
-/// emphasis do not.
-fn is_barrier(between: &str) -> bool {
-    let mut newlines = 0;
-    for c in between.chars() {
-        match c {
-            '\n' => {
-                newlines += 1;
-                if newlines > 1 {
-                    return true;
-                }
-            }
-            ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\'' | '\u{2019}' | '\u{2010}'
-            | '\u{2011}' | '\u{2013}' => {}
-            _ => return true,
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -1891,5 +2093,137 @@ mod gating {
         let (gate, lits) = gate_literals(&ascii_word_boundaries(r"\bZK-?ML\b"), true);
         assert_eq!(gate, Gate::WordStart);
         assert_eq!(lits, vec![b"zk-ml".to_vec(), b"zkml".to_vec()]);
+    }
+
+    // The scan reads each gap between words once, byte by byte; these are the rules
+    // it implements, written plainly, and a scan built on them.
+
+    /// Whether the text between two words ends a sentence: `.`, `!` or `?` followed by
+    /// white space, a `;`, or a blank line. A `.` inside a word (`3.5`, `fetch.ai`) does not.
+    fn ends_sentence(between: &str) -> bool {
+        if between == " " {
+            return false;
+        }
+        let b = between.as_bytes();
+        let mut newlines = 0;
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b';' => return true,
+                b'.' | b'!' | b'?' if b.get(i + 1).is_some_and(u8::is_ascii_whitespace) => {
+                    return true;
+                }
+                b'\n' => {
+                    newlines += 1;
+                    if newlines > 1 {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether the text between two words breaks a phrase: sentence punctuation or a blank
+    /// line does; spaces, one line break, hyphens, slashes, underscores and Markdown
+    /// emphasis do not.
+    fn is_barrier(between: &str) -> bool {
+        let mut newlines = 0;
+        for c in between.chars() {
+            match c {
+                '\n' => {
+                    newlines += 1;
+                    if newlines > 1 {
+                        return true;
+                    }
+                }
+                ' ' | '\t' | '\r' | '-' | '_' | '/' | '*' | '`' | '\'' | '\u{2019}'
+                | '\u{2010}' | '\u{2011}' | '\u{2013}' => {}
+                _ => return true,
+            }
+        }
+        false
+    }
+
+    /// (id, exact, run, word, sentence, start, end) of each token, found the plain way.
+    fn plain_tokens(c: &Classifier<'_>, text: &str) -> Vec<[u32; 7]> {
+        let mut out = Vec::new();
+        let mut run = 0u32;
+        let mut prev_end: Option<usize> = None;
+        let (mut word, mut sentence, mut last_end) = (0u32, 0u32, 0usize);
+        let mut literals = Vec::new();
+        for (start, end) in crate::text::word_spans(text) {
+            if last_end > 0 && ends_sentence(&text[last_end..start]) {
+                sentence += 1;
+            }
+            last_end = end;
+            word += 1;
+            let info = c.word_info(&text[start..end], &mut literals);
+            if info.id == NO_WORD && info.exact == NO_WORD {
+                if prev_end.is_some() {
+                    run += 1;
+                }
+                prev_end = None;
+                continue;
+            }
+            if let Some(pe) = prev_end
+                && is_barrier(&text[pe..start])
+            {
+                run += 1;
+            }
+            out.push([
+                info.id,
+                info.exact,
+                run,
+                word,
+                sentence,
+                start as u32,
+                end as u32,
+            ]);
+            prev_end = Some(end);
+        }
+        out
+    }
+
+    #[test]
+    fn the_scan_follows_the_plain_rules() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tax = Taxonomy::load(&root.join("taxonomy.yaml")).unwrap();
+        let c = Classifier::new(&tax);
+        let (notes, _) = crate::corpus::load_all(root).unwrap();
+        let mut texts: Vec<String> = notes.into_iter().map(|n| n.body).collect();
+        texts.extend(
+            [
+                "",
+                "   ",
+                "gpu",
+                "Decentralized\u{2014}storage; proof\u{2019}s of personhood \u{2014} GPU\u{2013}market.",
+                "Proof-of-personhood!? AI agents...\n\nagents\n\n\nmarket. x.y gpu.market",
+                "GPU\r\nmarketplace\tgpu  marketplace ; decentralized -- storage / data_market",
+                "`zkml` *proof of* 'personhood' \u{e9}gpu na\u{ef}ve \u{6f22}\u{5b57}gpu \u{1f600} data.\tmarket",
+                "ends with a stop.",
+                "a.\u{2003}b; c! d?e",
+            ]
+            .map(String::from),
+        );
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            for text in &texts {
+                c.scan(text, &mut scratch);
+                let got: Vec<[u32; 7]> = scratch
+                    .tokens
+                    .iter()
+                    .map(|t| [t.id, t.exact, t.run, t.word, t.sentence, t.start, t.end])
+                    .collect();
+                assert_eq!(got, plain_tokens(&c, text), "on {text:?}");
+                let heads: Vec<u32> = (0..got.len() as u32)
+                    .filter(|&i| {
+                        let t = scratch.tokens[i as usize];
+                        t.stands_for(&c).any(|w| c.roots[w as usize] != NO_WORD)
+                    })
+                    .collect();
+                assert_eq!(scratch.heads, heads, "on {text:?}");
+            }
+        });
     }
 }
