@@ -154,8 +154,19 @@ struct Term {
 struct TrieNode {
     /// Next word (vocabulary id) → node, sorted by word.
     edges: Vec<(u32, u32)>,
-    /// The terms (indexes) whose words lead here.
-    terms: Vec<u32>,
+    /// The terms whose words lead here.
+    terms: Vec<TermRef>,
+}
+
+/// What matching needs of a term, kept in the trie.
+#[derive(Debug, Clone, Copy)]
+struct TermRef {
+    term: u32,
+    signal: u32,
+    /// The fields (bits of [`field_rank`]) the signal looks at.
+    fields: u8,
+    /// For a term of a `near` signal: the index in `Classifier::nears` and the group.
+    near: Option<(u32, u32)>,
 }
 
 impl TrieNode {
@@ -169,7 +180,7 @@ impl TrieNode {
 }
 
 /// The trie of the terms' word sequences.
-fn build_trie(terms: &[Term]) -> Vec<TrieNode> {
+fn build_trie(terms: &[Term], signals: &[SignalInfo]) -> Vec<TrieNode> {
     let mut trie = vec![TrieNode::default()];
     for (ti, term) in terms.iter().enumerate() {
         let mut node = 0;
@@ -186,7 +197,17 @@ fn build_trie(terms: &[Term]) -> Vec<TrieNode> {
                 }
             };
         }
-        trie[node].terms.push(ti as u32);
+        let fields = &signals[term.signal].fields;
+        trie[node].terms.push(TermRef {
+            term: ti as u32,
+            signal: term.signal as u32,
+            fields: if fields.is_empty() {
+                0b111
+            } else {
+                fields.iter().fold(0, |m, &f| m | 1 << field_rank(f))
+            },
+            near: term.near.map(|(n, g)| (n as u32, g as u32)),
+        });
     }
     trie
 }
@@ -281,6 +302,8 @@ pub struct Classifier<'t> {
     trie: Vec<TrieNode>,
     /// Per vocabulary id, its child of the trie's root, or [`NO_WORD`].
     roots: Vec<u32>,
+    /// Where each category's subcategories start in a row of all subcategories.
+    sub_offsets: Vec<usize>,
     nears: Vec<Near>,
     patterns: Vec<Pattern>,
     /// The literals of word-start patterns, and per lower-case ASCII first byte the
@@ -378,7 +401,7 @@ impl<'t> Classifier<'t> {
                 Matcher::Pattern {
                     regex,
                     case_sensitive,
-                } => patterns.push((ascii_word_boundaries(regex), *case_sensitive, idx)),
+                } => patterns.push((regex.as_str(), *case_sensitive, idx)),
                 Matcher::Near {
                     groups,
                     within,
@@ -411,7 +434,7 @@ impl<'t> Classifier<'t> {
             }
             stands_for[plural].push(v);
         }
-        let trie = build_trie(&terms);
+        let trie = build_trie(&terms, &signals);
         let mut roots = vec![NO_WORD; vocabulary.len()];
         for &(w, node) in &trie[0].edges {
             roots[w as usize] = node;
@@ -422,7 +445,8 @@ impl<'t> Classifier<'t> {
         let mut word_literal_ids: HashMap<(Vec<u8>, bool), usize> = HashMap::new();
         let mut word_literals: Vec<WordLiteral> = Vec::new();
         let mut compiled = Vec::with_capacity(patterns.len());
-        for (pi, (p, cs, signal)) in patterns.into_iter().enumerate() {
+        for (pi, (written, cs, signal)) in patterns.into_iter().enumerate() {
+            let p = ascii_word_boundaries(written);
             // A small lazy-DFA cache per pattern: dozens of patterns times the default
             // 2 MiB per thread would dominate memory while indexing.
             let regex = Regex::builder()
@@ -486,6 +510,12 @@ impl<'t> Classifier<'t> {
             stands_for,
             trie,
             roots,
+            sub_offsets: std::iter::once(0)
+                .chain(taxonomy.categories.iter().scan(0, |n, c| {
+                    *n += c.subcategories.len();
+                    Some(*n)
+                }))
+                .collect(),
             nears,
             patterns: compiled,
             word_literals,
@@ -547,7 +577,8 @@ impl<'t> Classifier<'t> {
                 self.match_near(si, &lines, tokens, occurrences, &mut hits);
                 self.match_patterns(seg, si, &lines, starts, whole, &mut hits);
             }
-            let result = self.score(segments, &hits, &mut scratch.tally);
+            let Scratch { tally, score, .. } = &mut *scratch;
+            let result = self.score(segments, &hits, tally, score);
             scratch.hits = hits;
             result
         })
@@ -774,18 +805,17 @@ impl<'t> Classifier<'t> {
         occurrences: &mut Buckets<Occurrence>,
         hits: &mut Vec<Hit>,
     ) {
-        let mut found = |ti: u32, first: usize, last: usize| {
-            let term = &self.terms[ti as usize];
-            let sig = &self.signals[term.signal];
-            if !sig.fields.is_empty() && !sig.fields.contains(&seg.field) {
+        let field = 1 << field_rank(seg.field);
+        let mut found = |t: &TermRef, first: usize, last: usize| {
+            if t.fields & field == 0 {
                 return;
             }
-            if let Some((near, group)) = term.near {
+            if let Some((near, group)) = t.near {
                 occurrences.push(
-                    near,
+                    near as usize,
                     Occurrence {
-                        near,
-                        group,
+                        near: near as usize,
+                        group: group as usize,
                         first: first as u32,
                         last: last as u32,
                     },
@@ -794,8 +824,8 @@ impl<'t> Classifier<'t> {
             }
             let (start, end) = (tokens[first].start as usize, tokens[last].end as usize);
             hits.push(Hit {
-                signal: term.signal,
-                term: Some(ti as usize),
+                signal: t.signal as usize,
+                term: Some(t.term as usize),
                 segment: si,
                 start,
                 end,
@@ -814,8 +844,8 @@ impl<'t> Classifier<'t> {
             }
             while let Some((node, first, last)) = stack.pop() {
                 let node = &self.trie[node as usize];
-                for &ti in &node.terms {
-                    found(ti, first, last);
+                for t in &node.terms {
+                    found(t, first, last);
                 }
                 if node.edges.is_empty() {
                     continue;
@@ -955,12 +985,13 @@ impl<'t> Classifier<'t> {
                     continue;
                 }
                 let input = Input::new(text).range(at..).anchored(Anchored::Yes);
-                if let Some(m) = p.regex.find(input)
-                    && !m.is_empty()
+                let end = p.regex.find(input).map(|m| m.end());
+                if let Some(end) = end
+                    && end > at
                 {
-                    push(p, m.start(), m.end());
+                    push(p, at, end);
                     found += 1;
-                    floor = m.end();
+                    floor = end;
                 }
             }
         }
@@ -979,7 +1010,13 @@ impl<'t> Classifier<'t> {
         }
     }
 
-    fn score(&self, segments: &[Segment<'_>], hits: &[Hit], tally: &mut Tally) -> Classification {
+    fn score(
+        &self,
+        segments: &[Segment<'_>],
+        hits: &[Hit],
+        tally: &mut Tally,
+        bufs: &mut ScoreBufs,
+    ) -> Classification {
         let t = &self.taxonomy.thresholds;
         let field = |h: &Hit| segments[h.segment].field;
         tally.count(hits, |h| field_rank(field(h)), self.signals.len());
@@ -987,13 +1024,17 @@ impl<'t> Classifier<'t> {
         let mut scope_score = 0.0;
         let mut opposed = false;
         let ncat = self.taxonomy.categories.len();
-        let mut cat_scores = vec![0.0f64; ncat];
-        let mut sub_scores: Vec<Vec<f64>> = self
-            .taxonomy
-            .categories
-            .iter()
-            .map(|c| vec![0.0; c.subcategories.len()])
-            .collect();
+        let ScoreBufs {
+            cat_scores,
+            sub_scores,
+            order,
+            fired,
+            keyed,
+        } = bufs;
+        cat_scores.clear();
+        cat_scores.resize(ncat, 0.0);
+        sub_scores.clear();
+        sub_scores.resize(self.sub_offsets[ncat], 0.0);
         for &sig_idx in &tally.touched {
             let acc = &tally.accs[sig_idx];
             let [names, tags, bodies] = acc.counts;
@@ -1008,11 +1049,12 @@ impl<'t> Classifier<'t> {
                     opposed |= contribution < 0.0;
                 }
                 Owner::Category(ci) => cat_scores[ci] += contribution,
-                Owner::Sub(ci, si) => sub_scores[ci][si] += contribution,
+                Owner::Sub(ci, si) => sub_scores[self.sub_offsets[ci] + si] += contribution,
             }
             let first = &hits[acc.first_hit];
             // Name the terms that fired rather than the whole group they belong to.
-            let fired: Arc<str> = match tally.fired_terms(sig_idx).as_slice() {
+            tally.fired_terms(sig_idx, keyed, fired);
+            let fired: Arc<str> = match fired.as_slice() {
                 [] => sig.label.clone(),
                 [one] => self.terms[*one].label.clone(),
                 many => many
@@ -1034,7 +1076,8 @@ impl<'t> Classifier<'t> {
                 signal_id: sig_idx,
             });
         }
-        for (ci, subs) in sub_scores.iter().enumerate() {
+        for ci in 0..ncat {
+            let subs = &sub_scores[self.sub_offsets[ci]..self.sub_offsets[ci + 1]];
             cat_scores[ci] += subs.iter().sum::<f64>();
         }
         evidence.sort_by(|a, b| {
@@ -1044,7 +1087,8 @@ impl<'t> Classifier<'t> {
                 .then_with(|| a.signal.cmp(&b.signal))
         });
 
-        let mut order: Vec<usize> = (0..ncat).collect();
+        order.clear();
+        order.extend(0..ncat);
         order.sort_by(|&a, &b| cat_scores[b].total_cmp(&cat_scores[a]).then(a.cmp(&b)));
         let best = order.first().map_or(0.0, |&c| cat_scores[c]);
         let second = order.get(1).map_or(0.0, |&c| cat_scores[c].max(0.0));
@@ -1052,7 +1096,7 @@ impl<'t> Classifier<'t> {
             .taxonomy
             .categories
             .iter()
-            .zip(&cat_scores)
+            .zip(cat_scores.iter())
             .map(|(c, s)| (c.id.clone(), round3(*s)))
             .collect();
 
@@ -1080,7 +1124,7 @@ impl<'t> Classifier<'t> {
         }
         let winner = order[0];
         let cat = &self.taxonomy.categories[winner];
-        let subcategory = sub_scores[winner]
+        let subcategory = sub_scores[self.sub_offsets[winner]..self.sub_offsets[winner + 1]]
             .iter()
             .enumerate()
             .filter(|(_, s)| **s > 0.0)
@@ -1186,6 +1230,17 @@ struct Acc {
     nterms: usize,
 }
 
+/// Buffers of the scoring step, reused across notes.
+#[derive(Default)]
+struct ScoreBufs {
+    cat_scores: Vec<f64>,
+    /// Subcategory scores, all categories in a row (see `Classifier::sub_offsets`).
+    sub_scores: Vec<f64>,
+    order: Vec<usize>,
+    fired: Vec<usize>,
+    keyed: Vec<(HitKey, u32)>,
+}
+
 /// Sums up hits per signal without sorting them: counts per field, the first hit, and
 /// the terms that fired in the order of their first hit.
 #[derive(Default)]
@@ -1253,9 +1308,10 @@ impl Tally {
     }
 
     /// The terms (indexes) of `signal` that fired, in the order of their first hit.
-    fn fired_terms(&self, signal: usize) -> Vec<usize> {
+    fn fired_terms(&self, signal: usize, all: &mut Vec<(HitKey, u32)>, out: &mut Vec<usize>) {
         let acc = &self.accs[signal];
-        let mut all: Vec<(HitKey, u32)> = acc.terms[..acc.nterms.min(INLINE_TERMS)].to_vec();
+        all.clear();
+        all.extend_from_slice(&acc.terms[..acc.nterms.min(INLINE_TERMS)]);
         if acc.nterms > INLINE_TERMS {
             all.extend(
                 self.spilled
@@ -1265,13 +1321,12 @@ impl Tally {
             );
         }
         all.sort_unstable();
-        let mut out: Vec<usize> = Vec::with_capacity(all.len());
-        for (_, t) in all {
+        out.clear();
+        for &(_, t) in all.iter() {
             if !out.contains(&(t as usize)) {
                 out.push(t as usize);
             }
         }
-        out
     }
 }
 
@@ -1339,6 +1394,7 @@ struct Scratch {
     /// The hits of the current classification, and their tally per signal.
     hits: Vec<Hit>,
     tally: Tally,
+    score: ScoreBufs,
     /// Surface word → its facts. Notes share most of their vocabulary, so few words
     /// are stemmed twice.
     words: WordMap<WordInfo>,
@@ -1506,6 +1562,7 @@ thread_local! {
         whole: Vec::new(),
         hits: Vec::new(),
         tally: Tally::default(),
+        score: ScoreBufs::default(),
         words: WordMap::default(),
         literals: Vec::new(),
     });
