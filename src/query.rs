@@ -151,10 +151,27 @@ fn classify_token(token: &str) -> Option<Target> {
             return Some(Target::Prefix(p.to_string()));
         }
     }
+    let token = strip_possessive(token);
     token
         .chars()
         .any(char::is_alphanumeric)
         .then(|| Target::Text(token.to_string()))
+}
+
+/// `GPU's` → `GPU`, `holders'` → `holders`: a possessive is the word itself. Left as
+/// typed, the apostrophe would split it into a two-word phrase (`gpu s`) that prose
+/// writing "GPUs" or "GPU" never matches.
+fn strip_possessive(token: &str) -> &str {
+    let trimmed = token.trim_end_matches(|c: char| !c.is_alphanumeric() && !is_apostrophe(c));
+    let bare = ["'s", "'S", "\u{2019}s", "\u{2019}S", "'", "\u{2019}"]
+        .iter()
+        .find_map(|suffix| trimmed.strip_suffix(suffix))
+        .filter(|rest| rest.ends_with(char::is_alphanumeric));
+    bare.unwrap_or(token)
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}')
 }
 
 #[cfg(test)]
@@ -178,7 +195,7 @@ mod tests {
         let targets: Vec<_> = c.iter().map(|c| c.target.clone()).collect();
         assert_eq!(
             targets,
-            vec![t("what's"), t("Bittensor?"), t("a:"), t("b"), t("(c")]
+            vec![t("what"), t("Bittensor?"), t("a:"), t("b"), t("(c")]
         );
     }
 
@@ -227,6 +244,23 @@ mod tests {
                 prefix: true
             })
         );
+    }
+
+    #[test]
+    fn possessives_are_the_word_itself() {
+        assert_eq!(parse("GPU's"), vec![should(t("GPU"))]);
+        assert_eq!(
+            parse("Render\u{2019}s GPUs"),
+            vec![should(t("Render")), should(t("GPUs"))]
+        );
+        assert_eq!(
+            parse("holders' rewards"),
+            vec![should(t("holders")), should(t("rewards"))]
+        );
+        assert_eq!(parse("Bittensor's?"), vec![should(t("Bittensor"))]);
+        // Other apostrophes stay: the words around them are one phrase.
+        assert_eq!(parse("o'neil"), vec![should(t("o'neil"))]);
+        assert_eq!(parse("'s"), vec![should(t("'s"))]);
     }
 
     #[test]

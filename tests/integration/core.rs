@@ -62,6 +62,8 @@ fn tickers_and_names_rank_their_project_first() {
         ("$WLD", "projects/worldcoin"),
         ("Fetch.ai", "projects/fetch-ai"),
         ("render network", "projects/render"),
+        ("Worldcoin's orb", "projects/worldcoin"),
+        ("Render\u{2019}s GPUs", "projects/render"),
     ] {
         let r = search(&env, &[q]);
         assert_eq!(
@@ -133,6 +135,11 @@ fn natural_language_and_punctuation_never_error() {
     }
     let r = search(&env, &["what", "is", "proof", "of", "personhood?"]);
     assert_eq!(r.hits[0].id, "projects/worldcoin");
+    // A possessive finds what the word finds.
+    let ids =
+        |q: &str| -> Vec<String> { search(&env, &[q]).hits.into_iter().map(|h| h.id).collect() };
+    assert!(!ids("GPU's").is_empty());
+    assert_eq!(ids("GPU's"), ids("GPU"));
 }
 
 #[test]
