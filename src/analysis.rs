@@ -1,5 +1,6 @@
-//! The index's text analysis: tantivy's English chain (lower case, ASCII folding, stop
-//! words, Snowball stems) run once per distinct word.
+//! The index's text analysis: acronym plurals reduced (`LLMs` → `LLM`, which the
+//! stemmer leaves alone), then tantivy's English chain (lower case, ASCII folding, stop
+//! words, Snowball stems), run once per distinct word.
 //!
 //! Stemming is the costliest step of indexing, and the words of a corpus repeat
 //! (a Zipf distribution), so [`CachedNormalizer`] remembers what the chain made of each
@@ -89,7 +90,8 @@ impl State {
             };
         }
         let out: Option<Box<str>> = {
-            let mut stream = self.word.token_stream(&token.text);
+            let word = crate::text::strip_acronym_plural(&token.text);
+            let mut stream = self.word.token_stream(word);
             stream
                 .advance()
                 .then(|| stream.token().text.as_str().into())
@@ -193,9 +195,9 @@ mod tests {
             .filter(CachedNormalizer::english())
             .build();
         let texts = [
-            "The GPUs of the network are rented; the GPUs are verifiable and verified.",
+            "The nodes of the network are rented; the Nodes are verifiable and verified.",
             "Décentralisé naïve Zürich ÆTHER straße — the THE The a an AND",
-            "Running runs ran runner's agents agentic AGENTS 42 H100s",
+            "Running runs ran runner's agents agentic AGENTS 42 H100",
             "",
             "the",
             "internationalization internationalizations INTERNATIONALIZATION abcdefghijklmnop",
@@ -212,5 +214,23 @@ mod tests {
         }
         let mut clone = cached.clone();
         assert_eq!(tokens(&mut clone, texts[0]), tokens(&mut plain, texts[0]));
+    }
+
+    /// Acronym plurals, which Snowball keeps (`gpus`, `llms`), index as the acronym, so
+    /// a search for GPU finds notes that only write GPUs.
+    #[test]
+    fn acronym_plurals_are_the_acronym() {
+        let mut cached = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(CachedNormalizer::english())
+            .build();
+        let words = |a: &mut TextAnalyzer, t: &str| -> Vec<String> {
+            tokens(a, t).into_iter().map(|t| t.0).collect()
+        };
+        assert_eq!(
+            words(&mut cached, "LLMs LLM NFTs ZKPs L2s H100s GPUs"),
+            ["llm", "llm", "nft", "zkp", "l2", "h100", "gpu"]
+        );
+        // Lower-case words ending in s are the stemmer's business.
+        assert_eq!(words(&mut cached, "gas ops bus"), ["gas", "op", "bus"]);
     }
 }

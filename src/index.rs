@@ -31,7 +31,7 @@ use crate::kb::Kb;
 use crate::taxonomy::Taxonomy;
 
 /// Bump when the schema or what goes into a document changes: older indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Tokenizer for ranked text: words, lower case, ASCII folding, English stop words
 /// removed, English stemming.

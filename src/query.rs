@@ -152,10 +152,26 @@ fn classify_token(token: &str) -> Option<Target> {
         }
     }
     let token = strip_possessive(token);
+    if let Some(joined) = dotted_acronym(token) {
+        return Some(Target::Text(joined));
+    }
     token
         .chars()
         .any(char::is_alphanumeric)
         .then(|| Target::Text(token.to_string()))
+}
+
+/// `A.I.` → `AI`, `U.S.` → `US`: single letters with dots are one word, as the notes
+/// usually write it (split at the dots, they would be stop words and stray letters).
+fn dotted_acronym(token: &str) -> Option<String> {
+    let core = token.trim_end_matches(|c: char| matches!(c, ',' | ';' | ':' | '!' | '?' | ')'));
+    let core = core.trim_start_matches('(');
+    let parts: Vec<&str> = core.strip_suffix('.').unwrap_or(core).split('.').collect();
+    let letters = parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic));
+    letters.then(|| parts.concat())
 }
 
 /// `GPU's` → `GPU`, `holders'` → `holders`: a possessive is the word itself. Left as
@@ -244,6 +260,20 @@ mod tests {
                 prefix: true
             })
         );
+    }
+
+    #[test]
+    fn dotted_acronyms_are_one_word() {
+        assert_eq!(
+            parse("A.I. agents"),
+            vec![should(t("AI")), should(t("agents"))]
+        );
+        assert_eq!(parse("(u.s.)"), vec![should(t("us"))]);
+        assert_eq!(parse("A.I"), vec![should(t("AI"))]);
+        // Not single letters: left to the analyzer.
+        assert_eq!(parse("fetch.ai"), vec![should(t("fetch.ai"))]);
+        assert_eq!(parse("3.5"), vec![should(t("3.5"))]);
+        assert_eq!(parse("a."), vec![should(t("a."))]);
     }
 
     #[test]
