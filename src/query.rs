@@ -164,7 +164,7 @@ fn classify_token(token: &str) -> Option<Target> {
 /// `A.I.` → `AI`, `U.S.` → `US`: single letters with dots are one word, as the notes
 /// usually write it (split at the dots, they would be stop words and stray letters).
 fn dotted_acronym(token: &str) -> Option<String> {
-    let core = token.trim_end_matches(|c: char| matches!(c, ',' | ';' | ':' | '!' | '?' | ')'));
+    let core = token.trim_end_matches([',', ';', ':', '!', '?', ')']);
     let core = core.trim_start_matches('(');
     let parts: Vec<&str> = core.strip_suffix('.').unwrap_or(core).split('.').collect();
     let letters = parts.len() >= 2
