@@ -225,8 +225,7 @@ struct Near {
 /// Where a term of a `near` group occurs: tokens `first..=last` of the segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Occurrence {
-    near: usize,
-    group: usize,
+    group: u32,
     first: u32,
     last: u32,
 }
@@ -549,8 +548,7 @@ impl<'t> Classifier<'t> {
     pub fn classify(&self, segments: &[Segment<'_>]) -> Classification {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            let mut hits = std::mem::take(&mut scratch.hits);
-            hits.clear();
+            scratch.tally.reset(self.signals.len());
             for (si, seg) in segments.iter().enumerate() {
                 let lines = Lines::new(seg);
                 self.scan(seg.text, &mut scratch);
@@ -561,26 +559,22 @@ impl<'t> Classifier<'t> {
                     starts,
                     occurrences,
                     whole,
+                    tally,
                     ..
                 } = &mut *scratch;
+                let mut sink = SegmentSink {
+                    tally,
+                    lines: &lines,
+                    segment: si,
+                    rank: field_rank(seg.field),
+                };
                 occurrences.reset(self.nears.len());
-                self.match_terms(
-                    seg,
-                    si,
-                    &lines,
-                    tokens,
-                    heads,
-                    stack,
-                    occurrences,
-                    &mut hits,
-                );
-                self.match_near(si, &lines, tokens, occurrences, &mut hits);
-                self.match_patterns(seg, si, &lines, starts, whole, &mut hits);
+                self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
+                self.match_near(tokens, occurrences, &mut sink);
+                self.match_patterns(seg, starts, whole, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
-            let result = self.score(segments, &hits, tally, score);
-            scratch.hits = hits;
-            result
+            self.score(segments, tally, score)
         })
     }
 
@@ -793,17 +787,14 @@ impl<'t> Classifier<'t> {
 
     /// Finds every term among the scanned words: from each word that may start one,
     /// down the trie of terms along the words that follow in the same run.
-    #[allow(clippy::too_many_arguments)]
     fn match_terms(
         &self,
         seg: &Segment<'_>,
-        si: usize,
-        lines: &Lines<'_>,
         tokens: &[Token],
         heads: &[u32],
         stack: &mut Vec<(u32, usize, usize)>,
         occurrences: &mut Buckets<Occurrence>,
-        hits: &mut Vec<Hit>,
+        sink: &mut impl HitSink,
     ) {
         let field = 1 << field_rank(seg.field);
         let mut found = |t: &TermRef, first: usize, last: usize| {
@@ -814,8 +805,7 @@ impl<'t> Classifier<'t> {
                 occurrences.push(
                     near as usize,
                     Occurrence {
-                        near: near as usize,
-                        group: group as usize,
+                        group,
                         first: first as u32,
                         last: last as u32,
                     },
@@ -823,14 +813,7 @@ impl<'t> Classifier<'t> {
                 return;
             }
             let (start, end) = (tokens[first].start as usize, tokens[last].end as usize);
-            hits.push(Hit {
-                signal: t.signal as usize,
-                term: Some(t.term as usize),
-                segment: si,
-                start,
-                end,
-                line: lines.at(start),
-            });
+            sink.hit(t.signal as usize, Some(t.term as usize), start, end);
         };
         for &i in heads {
             let i = i as usize;
@@ -868,11 +851,9 @@ impl<'t> Classifier<'t> {
     /// later, in the same sentence. Matches do not overlap.
     fn match_near(
         &self,
-        si: usize,
-        lines: &Lines<'_>,
         tokens: &[Token],
         occurrences: &mut Buckets<Occurrence>,
-        hits: &mut Vec<Hit>,
+        sink: &mut impl HitSink,
     ) {
         // Grouped by signal, each group in text order.
         occurrences.sort_by_key(|o| (o.first, o.last, o.group));
@@ -896,14 +877,12 @@ impl<'t> Classifier<'t> {
                 };
                 let Some(end) = end else { continue };
                 let start = tokens[o.first as usize].start as usize;
-                hits.push(Hit {
-                    signal: near.signal,
-                    term: None,
-                    segment: si,
+                sink.hit(
+                    near.signal,
+                    None,
                     start,
-                    end: tokens[end.last as usize].end as usize,
-                    line: lines.at(start),
-                });
+                    tokens[end.last as usize].end as usize,
+                );
                 found += 1;
                 floor = tokens[end.last as usize].word + 1;
             }
@@ -917,11 +896,9 @@ impl<'t> Classifier<'t> {
     fn match_patterns(
         &self,
         seg: &Segment<'_>,
-        si: usize,
-        lines: &Lines<'_>,
         starts: &mut Starts,
         whole: &mut Vec<bool>,
-        hits: &mut Vec<Hit>,
+        sink: &mut impl HitSink,
     ) {
         if self.patterns.is_empty() {
             return;
@@ -958,14 +935,7 @@ impl<'t> Classifier<'t> {
             sig.fields.is_empty() || sig.fields.contains(&seg.field)
         };
         let mut push = |p: &Pattern, start: usize, end: usize| {
-            hits.push(Hit {
-                signal: p.signal,
-                term: None,
-                segment: si,
-                start,
-                end,
-                line: lines.at(start),
-            });
+            sink.hit(p.signal, None, start, end);
         };
         // Anchored runs, pattern by pattern, each from the leftmost candidate past the
         // previous match: the same matches a full leftmost-first scan finds.
@@ -1013,13 +983,11 @@ impl<'t> Classifier<'t> {
     fn score(
         &self,
         segments: &[Segment<'_>],
-        hits: &[Hit],
         tally: &mut Tally,
         bufs: &mut ScoreBufs,
     ) -> Classification {
         let t = &self.taxonomy.thresholds;
-        let field = |h: &Hit| segments[h.segment].field;
-        tally.count(hits, |h| field_rank(field(h)), self.signals.len());
+        tally.touched.sort_unstable();
         let mut evidence = Vec::with_capacity(tally.touched.len());
         let mut scope_score = 0.0;
         let mut opposed = false;
@@ -1051,7 +1019,7 @@ impl<'t> Classifier<'t> {
                 Owner::Category(ci) => cat_scores[ci] += contribution,
                 Owner::Sub(ci, si) => sub_scores[self.sub_offsets[ci] + si] += contribution,
             }
-            let first = &hits[acc.first_hit];
+            let (_, line, start, segment, end, _) = acc.first;
             // Name the terms that fired rather than the whole group they belong to.
             tally.fired_terms(sig_idx, keyed, fired);
             let fired: Arc<str> = match fired.as_slice() {
@@ -1069,9 +1037,9 @@ impl<'t> Classifier<'t> {
                 category: sig.category.clone(),
                 subcategory: sig.subcategory.clone(),
                 weight: round3(contribution),
-                matched: segments[first.segment].text[first.start..first.end].to_string(),
-                field: field(first),
-                line: first.line,
+                matched: segments[segment].text[start..end].to_string(),
+                field: segments[segment].field,
+                line,
                 count: (names + tags + bodies) as usize,
                 signal_id: sig_idx,
             });
@@ -1197,16 +1165,67 @@ impl<'a> Lines<'a> {
     }
 }
 
-#[derive(Debug)]
-struct Hit {
-    signal: usize,
-    /// The term of a term group that matched (patterns have none).
-    term: Option<usize>,
-    /// Index of the segment, and the matched byte span in it.
+/// Where the matchers report what they find: a signal (and the term of it) matched
+/// the span `start..end` of the current segment.
+trait HitSink {
+    fn hit(&mut self, signal: usize, term: Option<usize>, start: usize, end: usize);
+}
+
+/// Counts the hits of one segment into the tally as they come.
+struct SegmentSink<'a, 'b> {
+    tally: &'a mut Tally,
+    lines: &'a Lines<'b>,
+    segment: usize,
+    rank: u8,
+}
+
+impl HitSink for SegmentSink<'_, '_> {
+    #[inline]
+    fn hit(&mut self, signal: usize, term: Option<usize>, start: usize, end: usize) {
+        let at = HitAt {
+            rank: self.rank,
+            segment: self.segment,
+            start,
+            end,
+            term: term.map_or(u32::MAX, |t| t as u32),
+        };
+        self.tally.add(signal, &at, self.lines);
+    }
+}
+
+/// A hit, before its line is known.
+struct HitAt {
+    rank: u8,
     segment: usize,
     start: usize,
     end: usize,
-    line: usize,
+    term: u32,
+}
+
+impl HitAt {
+    /// Its key, when it orders before `than`. The line is only looked up when the order
+    /// is not already clear: a later hit of the same segment cannot be on an earlier line.
+    #[inline]
+    fn key_before(&self, than: &HitKey, lines: &Lines<'_>) -> Option<HitKey> {
+        let (rank, _, start, segment, _, _) = *than;
+        if self.rank > rank || (self.rank == rank && self.segment == segment && self.start > start)
+        {
+            return None;
+        }
+        let key = self.key(lines);
+        (key < *than).then_some(key)
+    }
+
+    fn key(&self, lines: &Lines<'_>) -> HitKey {
+        (
+            self.rank,
+            lines.at(self.start),
+            self.start,
+            self.segment,
+            self.end,
+            self.term,
+        )
+    }
 }
 
 /// Orders the hits of one signal: field (name, tags, body), line, offset; the first hit
@@ -1221,8 +1240,7 @@ const INLINE_TERMS: usize = 4;
 struct Acc {
     /// Hits per field rank (name, tags, body).
     counts: [u32; 3],
-    /// The first hit (index into the hits) and its key.
-    first_hit: usize,
+    /// The key of the first hit (which says where it is).
     first: HitKey,
     /// Distinct terms that fired with the key of their first hit; more than
     /// [`INLINE_TERMS`] spill into [`Tally::spilled`].
@@ -1241,19 +1259,21 @@ struct ScoreBufs {
     keyed: Vec<(HitKey, u32)>,
 }
 
-/// Sums up hits per signal without sorting them: counts per field, the first hit, and
-/// the terms that fired in the order of their first hit.
+/// Sums up hits per signal as they come, without keeping them: counts per field, the
+/// first hit, and the terms that fired with their first hit.
 #[derive(Default)]
 struct Tally {
     accs: Vec<Acc>,
-    /// Signals with at least one hit, in signal order.
+    /// Signals with at least one hit.
     touched: Vec<usize>,
     is_touched: Vec<bool>,
-    spilled: Vec<(usize, HitKey, u32)>,
+    /// The first hit of each further (signal, term) beyond [`INLINE_TERMS`] per signal.
+    spilled: HashMap<(usize, u32), HitKey>,
 }
 
 impl Tally {
-    fn count(&mut self, hits: &[Hit], rank: impl Fn(&Hit) -> u8, signals: usize) {
+    /// Starts over, for `signals` signals.
+    fn reset(&mut self, signals: usize) {
         for &s in &self.touched {
             self.is_touched[s] = false;
         }
@@ -1262,7 +1282,6 @@ impl Tally {
         if self.accs.len() != signals {
             let empty = Acc {
                 counts: [0; 3],
-                first_hit: 0,
                 first: (0, 0, 0, 0, 0, 0),
                 terms: [((0, 0, 0, 0, 0, 0), 0); INLINE_TERMS],
                 nterms: 0,
@@ -1270,41 +1289,45 @@ impl Tally {
             self.accs = vec![empty; signals];
             self.is_touched = vec![false; signals];
         }
-        for (i, h) in hits.iter().enumerate() {
-            let r = rank(h);
-            let term = h.term.map_or(u32::MAX, |t| t as u32);
-            let key = (r, h.line, h.start, h.segment, h.end, term);
-            let acc = &mut self.accs[h.signal];
-            if !self.is_touched[h.signal] {
-                self.is_touched[h.signal] = true;
-                self.touched.push(h.signal);
-                *acc = Acc {
-                    counts: [0; 3],
-                    first_hit: i,
-                    first: key,
-                    terms: acc.terms,
-                    nterms: 0,
-                };
-            } else if key < acc.first {
-                acc.first = key;
-                acc.first_hit = i;
+    }
+
+    #[inline]
+    fn add(&mut self, signal: usize, hit: &HitAt, lines: &Lines<'_>) {
+        let acc = &mut self.accs[signal];
+        if !self.is_touched[signal] {
+            self.is_touched[signal] = true;
+            self.touched.push(signal);
+            acc.counts = [0; 3];
+            acc.first = hit.key(lines);
+            acc.nterms = 0;
+        } else if let Some(key) = hit.key_before(&acc.first, lines) {
+            acc.first = key;
+        }
+        acc.counts[usize::from(hit.rank)] += 1;
+        if hit.term == u32::MAX {
+            return;
+        }
+        let n = acc.nterms.min(INLINE_TERMS);
+        if let Some(slot) = acc.terms[..n].iter_mut().find(|(_, t)| *t == hit.term) {
+            if let Some(key) = hit.key_before(&slot.0, lines) {
+                slot.0 = key;
             }
-            acc.counts[usize::from(r)] += 1;
-            if h.term.is_none() {
-                continue;
-            }
-            let n = acc.nterms.min(INLINE_TERMS);
-            if let Some(slot) = acc.terms[..n].iter_mut().find(|(_, t)| *t == term) {
-                slot.0 = slot.0.min(key);
-            } else if n < INLINE_TERMS {
-                acc.terms[n] = (key, term);
-                acc.nterms += 1;
-            } else {
-                acc.nterms = INLINE_TERMS + 1;
-                self.spilled.push((h.signal, key, term));
+        } else if n < INLINE_TERMS {
+            acc.terms[n] = (hit.key(lines), hit.term);
+            acc.nterms += 1;
+        } else {
+            acc.nterms = INLINE_TERMS + 1;
+            match self.spilled.entry((signal, hit.term)) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(hit.key(lines));
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if let Some(key) = hit.key_before(e.get(), lines) {
+                        e.insert(key);
+                    }
+                }
             }
         }
-        self.touched.sort_unstable();
     }
 
     /// The terms (indexes) of `signal` that fired, in the order of their first hit.
@@ -1316,8 +1339,8 @@ impl Tally {
             all.extend(
                 self.spilled
                     .iter()
-                    .filter(|(s, _, _)| *s == signal)
-                    .map(|&(_, k, t)| (k, t)),
+                    .filter(|((s, _), _)| *s == signal)
+                    .map(|(&(_, t), &k)| (k, t)),
             );
         }
         all.sort_unstable();
@@ -1391,8 +1414,7 @@ struct Scratch {
     occurrences: Buckets<Occurrence>,
     /// Per pattern: whether it runs over the whole current segment.
     whole: Vec<bool>,
-    /// The hits of the current classification, and their tally per signal.
-    hits: Vec<Hit>,
+    /// The hits of the current classification, tallied per signal.
     tally: Tally,
     score: ScoreBufs,
     /// Surface word → its facts. Notes share most of their vocabulary, so few words
@@ -1560,7 +1582,6 @@ thread_local! {
         starts: Starts::default(),
         occurrences: Buckets::default(),
         whole: Vec::new(),
-        hits: Vec::new(),
         tally: Tally::default(),
         score: ScoreBufs::default(),
         words: WordMap::default(),
@@ -1659,7 +1680,7 @@ fn chain(
         return Some(occ[k]);
     }
     next_near(tokens, occ, k, near.within[group - 1])
-        .filter(|&p| occ[p].group == group)
+        .filter(|&p| occ[p].group as usize == group)
         .find_map(|p| chain(tokens, occ, p, near, group + 1))
 }
 
@@ -2077,9 +2098,15 @@ mod gating {
             let mut scratch = scratch.borrow_mut();
             c.scan(text, &mut scratch);
             let Scratch { starts, whole, .. } = &mut *scratch;
-            c.match_patterns(&seg, 0, &Lines::new(&seg), starts, whole, &mut hits);
+            c.match_patterns(&seg, starts, whole, &mut hits);
         });
-        hits.iter().map(|h| (h.signal, h.start, h.end)).collect()
+        hits.into_iter().collect()
+    }
+
+    impl HitSink for Vec<(usize, usize, usize)> {
+        fn hit(&mut self, signal: usize, _term: Option<usize>, start: usize, end: usize) {
+            self.push((signal, start, end));
+        }
     }
 
     /// The same, running every pattern over the whole text.
