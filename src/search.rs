@@ -37,6 +37,9 @@ const TAG_BOOST: f32 = 1.5;
 const BODY_BOOST: f32 = 1.0;
 /// Weight of two adjacent query words found within [`PROXIMITY_SLOP`] positions.
 const PROXIMITY_BOOST: f32 = 0.3;
+/// Weight of each part of a joined query word (`RNDR/AKT`, `FET-AGIX`, `near.org`)
+/// searched on its own, next to the word as a phrase.
+const PART_BOOST: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 2;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 180;
@@ -392,8 +395,30 @@ impl QueryBuilder<'_> {
         out
     }
 
-    /// A free word: every ranked field, with boosts.
+    /// A free word: every ranked field, with boosts. A word joined from several words
+    /// (`RNDR/AKT`, `FET-AGIX`, `near.org`) is searched as a phrase and, at a lower
+    /// weight, part by part: the phrase ranks first, and a pair of tickers or a domain
+    /// still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
+        let parts: Vec<&str> = word
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| p.chars().count() >= 2 && p.chars().any(char::is_alphabetic))
+            .collect();
+        let whole = self.whole_word(word);
+        if parts.len() < 2 {
+            return whole;
+        }
+        let mut alts = vec![whole];
+        alts.extend(
+            parts
+                .into_iter()
+                .map(|p| self.whole_word(p).map(|q| boost(q, PART_BOOST))),
+        );
+        disjunction(alts)
+    }
+
+    /// [`Self::word`] without the parts.
+    fn whole_word(&self, word: &str) -> Option<Box<dyn Query>> {
         let f = self.idx.fields;
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
         let ticker_like = bare.len() >= 2

@@ -140,6 +140,20 @@ fn natural_language_and_punctuation_never_error() {
         |q: &str| -> Vec<String> { search(&env, &[q]).hits.into_iter().map(|h| h.id).collect() };
     assert!(!ids("GPU's").is_empty());
     assert_eq!(ids("GPU's"), ids("GPU"));
+    // Words joined by punctuation: each part counts, the phrase ranks first.
+    let top2 = |q: &str| -> Vec<String> {
+        let mut v: Vec<String> = ids(q).into_iter().take(2).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(top2("RNDR/AKT"), ["projects/akash", "projects/render"]);
+    assert_eq!(
+        top2("FET-AGIX"),
+        ["projects/fetch-ai", "projects/singularitynet"]
+    );
+    assert_eq!(ids("near.org")[0], "projects/near");
+    assert_eq!(ids("proof-of-personhood")[0], "projects/worldcoin");
+    assert_eq!(ids("render-network")[0], "projects/render");
 }
 
 #[test]
