@@ -626,7 +626,7 @@ impl<'t> Classifier<'t> {
                     WORD => break Some(i),
                     JOINS => i += 1,
                     NEWLINE => {
-                        newlines += 1;
+                        newlines = newlines.saturating_add(1);
                         if newlines > 1 {
                             (ends_sentence, barrier) = (true, true);
                         }
@@ -2287,6 +2287,7 @@ mod gating {
                 "`zkml` *proof of* 'personhood' \u{e9}gpu na\u{ef}ve \u{6f22}\u{5b57}gpu \u{1f600} data.\tmarket",
                 "ends with a stop.",
                 "a.\u{2003}b; c! d?e",
+                &format!("gpu{}market", "\n".repeat(300)),
             ]
             .map(String::from),
         );
