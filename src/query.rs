@@ -46,6 +46,18 @@ pub struct Clause {
     pub target: Target,
 }
 
+/// At most this many clauses of a query are searched. Real queries have a handful; a
+/// pasted document would otherwise build a query of tens of thousands of clauses
+/// (seconds of work and hundreds of megabytes).
+pub const MAX_CLAUSES: usize = 64;
+
+/// Keeps the first [`MAX_CLAUSES`] clauses; also returns how many were dropped.
+pub fn limit(mut clauses: Vec<Clause>) -> (Vec<Clause>, usize) {
+    let dropped = clauses.len().saturating_sub(MAX_CLAUSES);
+    clauses.truncate(MAX_CLAUSES);
+    (clauses, dropped)
+}
+
 /// Splits a query into clauses. Never fails; an empty result means an empty query.
 pub fn parse(query: &str) -> Vec<Clause> {
     let chars: Vec<char> = query.chars().collect();
@@ -260,6 +272,21 @@ mod tests {
                 prefix: true
             })
         );
+    }
+
+    #[test]
+    fn long_queries_are_cut() {
+        let (kept, dropped) = limit(parse("gpu gpu storage"));
+        assert_eq!(
+            kept,
+            vec![should(t("gpu")), should(t("gpu")), should(t("storage"))]
+        );
+        assert_eq!(dropped, 0);
+        let words: Vec<String> = (0..MAX_CLAUSES + 10).map(|i| format!("w{i}")).collect();
+        let (kept, dropped) = limit(parse(&words.join(" ")));
+        assert_eq!(kept.len(), MAX_CLAUSES);
+        assert_eq!(kept[0], should(t("w0")));
+        assert_eq!(dropped, 10);
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Counts over all matching notes, per facet (`category`) and value.
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Query terms beyond [`query::MAX_CLAUSES`], not searched.
+    pub dropped_terms: usize,
 }
 
 /// Runs `query` against an up-to-date index.
@@ -120,7 +122,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         idx,
         searcher: &searcher,
     };
-    let clauses = query::parse(query);
+    let (clauses, dropped_terms) = query::limit(query::parse(query));
     let q = builder.build(&clauses, opts);
     // Never ask for more than there are: a huge --limit must not reserve memory for it.
     let limit = opts.limit.clamp(1, (searcher.num_docs() as usize).max(1));
@@ -172,6 +174,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         total_hits: total,
         hits,
         facets,
+        dropped_terms,
     })
 }
 

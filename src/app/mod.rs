@@ -217,6 +217,13 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         }
     }
     let results = search::search(&idx, &query, &opts)?;
+    if results.dropped_terms > 0 {
+        eprintln!(
+            "aikb: the query has more than {} terms; the last {} were not searched",
+            crate::query::MAX_CLAUSES,
+            results.dropped_terms
+        );
+    }
     if a.json {
         write_json(ctx.out(), &JsonSearch::from(&results)).map_err(io_out)?;
     } else {

@@ -157,6 +157,25 @@ fn natural_language_and_punctuation_never_error() {
 }
 
 #[test]
+fn a_pasted_document_as_query_is_cut_to_64_terms() {
+    let env = Env::shipped();
+    let many = "gpu ".repeat(20_000);
+    let r = search(&env, &[many.as_str()]);
+    assert_eq!(r.hits[0].id, search(&env, &["gpu"]).hits[0].id);
+    let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+    let q = format!("filecoin {}", words.join(" "));
+    let d = env.cmd(["search", &q]).run();
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(d.stdout.contains("Filecoin"), "{}", d.stdout);
+    assert!(
+        d.stderr
+            .contains("more than 64 terms; the last 37 were not searched"),
+        "{}",
+        d.stderr
+    );
+}
+
+#[test]
 fn power_syntax_and_filters() {
     let env = Env::shipped();
     let r = search(&env, &["\"proof of personhood\""]);
