@@ -33,6 +33,9 @@ use crate::taxonomy::Taxonomy;
 /// Bump when the schema or what goes into a document changes: older indexes are rebuilt.
 pub const SCHEMA_VERSION: u32 = 6;
 
+/// Words longer than this many bytes are not indexed.
+pub const MAX_TOKEN_BYTES: usize = 48;
+
 /// Tokenizer for ranked text: words, lower case, ASCII folding, English stop words
 /// removed, English stemming.
 pub const TEXT_TOKENIZER: &str = "aikb_en";
@@ -124,7 +127,7 @@ pub fn register_tokenizers(index: &Index) {
     m.register(
         TEXT_TOKENIZER,
         TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(48))
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
             .filter(CachedNormalizer::english())
             .build(),
     );

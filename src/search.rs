@@ -40,6 +40,8 @@ const PROXIMITY_BOOST: f32 = 0.3;
 /// Weight of each part of a joined query word (`RNDR/AKT`, `FET-AGIX`, `near.org`)
 /// searched on its own, next to the word as a phrase.
 const PART_BOOST: f32 = 0.5;
+/// At most this many distinct parts of one joined word are searched on their own.
+const MAX_PARTS: usize = 8;
 const PROXIMITY_SLOP: u32 = 2;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 180;
@@ -403,12 +405,19 @@ impl QueryBuilder<'_> {
     /// weight, part by part: the phrase ranks first, and a pair of tickers or a domain
     /// still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
-        let parts: Vec<&str> = word
+        let mut pieces = 0;
+        let mut parts: Vec<&str> = Vec::new();
+        for p in word
             .split(|c: char| !c.is_alphanumeric())
             .filter(|p| p.chars().count() >= 2 && p.chars().any(char::is_alphabetic))
-            .collect();
+        {
+            pieces += 1;
+            if !parts.contains(&p) && parts.len() < MAX_PARTS {
+                parts.push(p);
+            }
+        }
         let whole = self.whole_word(word);
-        if parts.len() < 2 {
+        if pieces < 2 {
             return whole;
         }
         let mut alts = vec![whole];
@@ -538,7 +547,9 @@ impl QueryBuilder<'_> {
     }
 
     fn text_query(&self, field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>> {
-        let tokens = self.tokens(text);
+        let mut tokens = self.tokens(text);
+        // Like whole queries, phrases are cut to their first terms.
+        tokens.truncate(crate::query::MAX_CLAUSES);
         let q: Box<dyn Query> = match tokens.len() {
             0 => return None,
             1 => Box::new(TermQuery::new(
@@ -561,6 +572,11 @@ impl QueryBuilder<'_> {
         // (`decentraliz*` must find the stem `decentr`): accept terms that start with
         // the prefix, or that are the prefix cut by up to five characters.
         let lower: Vec<char> = prefix.to_lowercase().chars().collect();
+        // The index keeps no longer word, so a longer prefix (even cut by five
+        // characters) matches nothing.
+        if lower.len() > crate::index::MAX_TOKEN_BYTES + 5 {
+            return None;
+        }
         let full: String = lower.iter().collect();
         let mut alts = vec![format!("{}.*", regex::escape(&full))];
         let min = lower.len().saturating_sub(5).max(3);

@@ -172,7 +172,15 @@ fn a_pasted_document_as_query_is_cut_to_64_terms() {
             .contains("more than 64 terms; the last 37 were not searched"),
         "{}",
         d.stderr
-    );
+    ); // One huge joined word, a huge phrase, long prefixes: answered at once.
+    let joined = vec!["gpu"; 20_000].join("-");
+    assert_eq!(search(&env, &[joined.as_str()]).hits[0].id, r.hits[0].id);
+    let parts: Vec<String> = (0..5_000).map(|i| format!("w{i}")).collect();
+    env.cmd(["search", &parts.join("-")]).expect(1);
+    let phrase = format!("\"{}\"", "gpu network ".repeat(5_000));
+    env.cmd(["search", &phrase]).expect(1);
+    let prefixes = format!("{}* ", "x".repeat(1_000)).repeat(60);
+    env.cmd(["search", &prefixes]).expect(1);
 }
 
 #[test]
