@@ -186,6 +186,11 @@ pub struct SearchArgs {
     /// Only notes with this tag (repeat for several).
     #[arg(long = "tag", value_name = "T")]
     pub tags: Vec<String>,
+    /// Search the index as it is, without checking the notes for changes (for scripts
+    /// that run `aikb index` once, then many searches). A missing index, or one built
+    /// with another taxonomy, is still brought up to date first.
+    #[arg(long)]
+    pub no_refresh: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -209,6 +209,24 @@ struct Manifest {
 }
 
 impl Manifest {
+    /// The schema version and taxonomy hash of the manifest in `dir`, read without the
+    /// entries.
+    fn header(dir: &Path) -> Option<(u32, String)> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(512);
+        fs::File::open(dir.join(MANIFEST_FILE))
+            .ok()?
+            .take(512)
+            .read_to_end(&mut head)
+            .ok()?;
+        let mut r = Reader { b: &head, i: 0 };
+        if r.take(8)? != MANIFEST_MAGIC {
+            return None;
+        }
+        let schema_version = r.u32()?;
+        Some((schema_version, r.string()?))
+    }
+
     fn load(dir: &Path) -> Option<Manifest> {
         let bytes = fs::read(dir.join(MANIFEST_FILE)).ok()?;
         let mut r = Reader { b: &bytes, i: 0 };
@@ -371,6 +389,23 @@ fn rebuild_reason(dir: &Path, manifest: Option<&Manifest>) -> Option<String> {
         }
         Some(_) => None,
     }
+}
+
+/// The index as it is, without looking at the notes (for `search --no-refresh`):
+/// `None` when it is missing, unreadable, from another aikb version or built with
+/// another taxonomy, and [`update`] has to run.
+pub fn open_as_is(kb: &Kb, taxonomy: &Taxonomy) -> Option<KbIndex> {
+    let dir = &kb.index_dir;
+    if !dir.join("meta.json").exists() {
+        return None;
+    }
+    let (schema_version, taxonomy_hash) = Manifest::header(dir)?;
+    if schema_version != SCHEMA_VERSION || taxonomy_hash != taxonomy.hash {
+        return None;
+    }
+    let index = open_existing(dir).ok()?;
+    let (_, fields) = schema();
+    Some(KbIndex::opened(index, fields, kb))
 }
 
 /// An exclusive lock on `<index>.lock`, held while an index is created or updated, so

@@ -192,7 +192,15 @@ pub fn run(cli: Cli) -> Result<Exit> {
 
 fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
-    let (idx, _) = ctx.fresh_index(&tax, false, false)?;
+    let as_is = if a.no_refresh {
+        index::open_as_is(&ctx.kb, &tax)
+    } else {
+        None
+    };
+    let idx = match as_is {
+        Some(idx) => idx,
+        None => ctx.fresh_index(&tax, false, false)?.0,
+    };
     let query = a.query.join(" ");
     let opts = SearchOptions {
         limit: a.limit,

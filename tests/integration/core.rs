@@ -254,6 +254,40 @@ fn piped_output_is_plain_and_color_is_opt_in() {
 }
 
 #[test]
+fn search_no_refresh_uses_the_index_as_it_is() {
+    let env = Env::shipped();
+    // No index yet: it is built first, as for a plain search.
+    let d = env.cmd(["search", "--no-refresh", "filecoin"]).expect(0);
+    assert!(d.stdout.contains("Filecoin"), "{}", d.stdout);
+    assert!(env.path(".aikb/index/meta.json").exists());
+    // A note added afterwards is not seen until something refreshes the index.
+    env.write(
+        "corpus/articles/new-note.md",
+        "---\ntitle: Quokka report\n---\nQuokkas run validators.\n",
+    );
+    env.cmd(["search", "--no-refresh", "quokka"]).expect(1);
+    assert_eq!(search(&env, &["quokka"]).hits[0].id, "articles/new-note");
+    assert_eq!(
+        search(&env, &["--no-refresh", "quokka"]).hits[0].id,
+        "articles/new-note"
+    );
+    // Another taxonomy means other labels: the index is brought up to date first.
+    let tax = env.read("taxonomy.yaml");
+    env.write(
+        "taxonomy.yaml",
+        &tax.replacen("  - [onchain, on chain]\n", "", 1),
+    );
+    env.write(
+        "corpus/articles/other-note.md",
+        "---\ntitle: Numbat report\n---\nNumbats.\n",
+    );
+    assert_eq!(
+        search(&env, &["--no-refresh", "numbat"]).hits[0].id,
+        "articles/other-note"
+    );
+}
+
+#[test]
 fn index_counts_and_search_is_never_stale() {
     let env = Env::shipped();
     let first: IndexJson = env.cmd(["index", "--json"]).json();
