@@ -449,6 +449,22 @@ pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<
                     .lock()
                     .expect("queue lock")
                     .push((entry.path(), format!("{rel}/{name}")));
+            } else if ft.is_symlink() && name.to_ascii_lowercase().ends_with(".md") {
+                problem(
+                    shared,
+                    format!("{rel}/{name}"),
+                    "note skipped: symbolic links are not followed (copy or move the note into corpus/)"
+                        .to_string(),
+                );
+            } else if ft.is_file()
+                && !name.ends_with(".md")
+                && name.to_ascii_lowercase().ends_with(".md")
+            {
+                problem(
+                    shared,
+                    format!("{rel}/{name}"),
+                    "note skipped: note files end in `.md`, in lower case".to_string(),
+                );
             } else if ft.is_file() && name.ends_with(".md") {
                 match entry.metadata() {
                     Ok(meta) => out.push(NoteFile {

@@ -562,6 +562,37 @@ fn hostile_notes_are_skipped_and_the_rest_indexed() {
 
 #[cfg(unix)]
 #[test]
+fn symlinked_and_upper_case_md_notes_are_skipped_with_a_warning() {
+    let env = Env::shipped();
+    std::os::unix::fs::symlink(
+        env.path("corpus/projects/zama.md"),
+        env.path("corpus/articles/linked.md"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        env.path("corpus/articles/gone.md"),
+        env.path("corpus/articles/dangling.md"),
+    )
+    .unwrap();
+    env.write("corpus/articles/SHOUT.MD", "---\ntitle: Shout\n---\nGPU.\n");
+    let d = env.cmd(["index"]).expect(0);
+    assert!(d.stdout.contains("3 skipped"), "{}", d.stdout);
+    assert!(
+        d.stderr.contains("linked.md") && d.stderr.contains("symbolic links are not followed"),
+        "{}",
+        d.stderr
+    );
+    assert!(d.stderr.contains("dangling.md"), "{}", d.stderr);
+    assert!(
+        d.stderr.contains("SHOUT.MD") && d.stderr.contains("in lower case"),
+        "{}",
+        d.stderr
+    );
+    let d = env.cmd(["check"]).expect(1);
+    assert!(d.stdout.contains("symbolic links"), "{}", d.stdout);
+}
+
+#[test]
 fn a_note_whose_file_name_is_not_utf8_is_skipped_with_a_warning() {
     use std::os::unix::ffi::OsStrExt;
     let env = Env::shipped();
