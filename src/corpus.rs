@@ -575,14 +575,40 @@ pub fn read_note(root: &Path, rel: &str) -> Result<(Note, Vec<u8>), Diagnostic> 
 
 /// Loads every note of the corpus. Unparseable notes are returned as diagnostics.
 pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
-    let mut notes = Vec::new();
     let (files, mut problems) = list_note_files_with_problems(root)?;
-    for f in files {
-        match read_note(root, &f.rel) {
-            Ok((n, _)) => notes.push(n),
-            Err(d) => problems.push(d),
-        }
-    }
+    // Reading and parsing are independent per note: one contiguous share of the files
+    // per core, joined back in order, so the result does not depend on the threads.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().div_ceil(256).max(1));
+    let share = files.len().div_ceil(threads).max(1);
+    let mut slots: Vec<Option<Note>> = Vec::new();
+    slots.resize_with(files.len(), || None);
+    let parts: Vec<Vec<Diagnostic>> = std::thread::scope(|s| {
+        let handles: Vec<_> = slots
+            .chunks_mut(share)
+            .zip(files.chunks(share))
+            .map(|(out, part)| {
+                s.spawn(move || {
+                    let mut problems = Vec::new();
+                    for (slot, f) in out.iter_mut().zip(part) {
+                        match read_note(root, &f.rel) {
+                            Ok((n, _)) => *slot = Some(n),
+                            Err(d) => problems.push(d),
+                        }
+                    }
+                    problems
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("note reader thread"))
+            .collect()
+    });
+    problems.extend(parts.into_iter().flatten());
+    // Collected in place: no second array of notes.
+    let notes: Vec<Note> = slots.into_iter().flatten().collect();
     Ok((notes, problems))
 }
 
