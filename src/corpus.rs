@@ -449,17 +449,20 @@ pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<
                     .lock()
                     .expect("queue lock")
                     .push((entry.path(), format!("{rel}/{name}")));
-            } else if ft.is_symlink() && name.to_ascii_lowercase().ends_with(".md") {
+                continue;
+            }
+            // `.md` in any case: only the lower-case one is a note, the others are
+            // reported rather than ignored without a word.
+            let md_any_case =
+                name.len() >= 3 && name.as_bytes()[name.len() - 3..].eq_ignore_ascii_case(b".md");
+            if ft.is_symlink() && md_any_case {
                 problem(
                     shared,
                     format!("{rel}/{name}"),
                     "note skipped: symbolic links are not followed (copy or move the note into corpus/)"
                         .to_string(),
                 );
-            } else if ft.is_file()
-                && !name.ends_with(".md")
-                && name.to_ascii_lowercase().ends_with(".md")
-            {
+            } else if ft.is_file() && md_any_case && !name.ends_with(".md") {
                 problem(
                     shared,
                     format!("{rel}/{name}"),
@@ -607,7 +610,6 @@ pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
             .collect()
     });
     problems.extend(parts.into_iter().flatten());
-    // Collected in place: no second array of notes.
     let notes: Vec<Note> = slots.into_iter().flatten().collect();
     Ok((notes, problems))
 }

@@ -219,22 +219,13 @@ impl Manifest {
             .take(512)
             .read_to_end(&mut head)
             .ok()?;
-        let mut r = Reader { b: &head, i: 0 };
-        if r.take(8)? != MANIFEST_MAGIC {
-            return None;
-        }
-        let schema_version = r.u32()?;
-        Some((schema_version, r.string()?))
+        Reader { b: &head, i: 0 }.header()
     }
 
     fn load(dir: &Path) -> Option<Manifest> {
         let bytes = fs::read(dir.join(MANIFEST_FILE)).ok()?;
         let mut r = Reader { b: &bytes, i: 0 };
-        if r.take(8)? != MANIFEST_MAGIC {
-            return None;
-        }
-        let schema_version = r.u32()?;
-        let taxonomy_hash = r.string()?;
+        let (schema_version, taxonomy_hash) = r.header()?;
         let n = r.u32()? as usize;
         let mut entries = Vec::with_capacity(n.min(bytes.len() / 30));
         for _ in 0..n {
@@ -299,6 +290,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The manifest's magic, schema version and taxonomy hash.
+    fn header(&mut self) -> Option<(u32, String)> {
+        if self.take(8)? != MANIFEST_MAGIC {
+            return None;
+        }
+        Some((self.u32()?, self.string()?))
+    }
+
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let s = self.b.get(self.i..self.i.checked_add(n)?)?;
         self.i += n;

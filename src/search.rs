@@ -37,12 +37,12 @@ const TAG_BOOST: f32 = 1.5;
 const BODY_BOOST: f32 = 1.0;
 /// Weight of two adjacent query words found within [`PROXIMITY_SLOP`] positions.
 const PROXIMITY_BOOST: f32 = 0.3;
+const PROXIMITY_SLOP: u32 = 2;
 /// Weight of each part of a joined query word (`RNDR/AKT`, `FET-AGIX`, `near.org`)
 /// searched on its own, next to the word as a phrase.
 const PART_BOOST: f32 = 0.5;
 /// At most this many distinct parts of one joined word are searched on their own.
 const MAX_PARTS: usize = 8;
-const PROXIMITY_SLOP: u32 = 2;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 180;
 
@@ -274,7 +274,11 @@ impl QueryBuilder<'_> {
         for q in self.synonym_expansions(clauses, &opts.synonyms) {
             parts.push((TOccur::Should, q));
         }
-        parts.extend(self.proximity(clauses).map(|q| (TOccur::Should, q)));
+        parts.extend(
+            self.proximity(clauses)
+                .into_iter()
+                .map(|q| (TOccur::Should, q)),
+        );
         // A multi-word query that is exactly a name or alias ("render network").
         if let Some(name) = whole_name(clauses) {
             parts.push((TOccur::Should, boost(exact(f.names, &name), NAME_BOOST)));
@@ -516,11 +520,9 @@ impl QueryBuilder<'_> {
         })
     }
 
-    /// Text analysed with the field's tokenizer: a term, or a phrase when the text
-    /// yields several tokens (`fetch.ai`, `zero-knowledge`).
     /// Consecutive query words found close together in the body score a little more:
     /// one sloppy two-word phrase per pair of adjacent content words.
-    fn proximity(&self, clauses: &[Clause]) -> impl Iterator<Item = Box<dyn Query>> + '_ {
+    fn proximity(&self, clauses: &[Clause]) -> Vec<Box<dyn Query>> {
         let body = self.idx.fields.body;
         let words: Vec<String> = clauses
             .iter()
@@ -531,21 +533,22 @@ impl QueryBuilder<'_> {
             })
             .flat_map(|w| self.tokens(w).into_iter().map(|(_, t)| t))
             .collect();
-        let pairs: Vec<(String, String)> = words
+        words
             .windows(2)
             .filter(|p| p[0] != p[1])
-            .map(|p| (p[0].clone(), p[1].clone()))
-            .collect();
-        pairs.into_iter().map(move |(a, b)| {
-            let mut q = PhraseQuery::new(vec![
-                Term::from_field_text(body, &a),
-                Term::from_field_text(body, &b),
-            ]);
-            q.set_slop(PROXIMITY_SLOP);
-            boost(Box::new(q), PROXIMITY_BOOST)
-        })
+            .map(|p| {
+                let mut q = PhraseQuery::new(vec![
+                    Term::from_field_text(body, &p[0]),
+                    Term::from_field_text(body, &p[1]),
+                ]);
+                q.set_slop(PROXIMITY_SLOP);
+                boost(Box::new(q), PROXIMITY_BOOST)
+            })
+            .collect()
     }
 
+    /// Text analysed with the field's tokenizer: a term, or a phrase when the text
+    /// yields several tokens (`fetch.ai`, `zero-knowledge`).
     fn text_query(&self, field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>> {
         let mut tokens = self.tokens(text);
         // Like whole queries, phrases are cut to their first terms.
