@@ -140,6 +140,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-2", 32),
         ("heldout-3", 32),
         ("heldout-4", 32),
+        ("heldout-5", 32),
         ("dev", 40),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
