@@ -259,18 +259,39 @@ enum Gate {
 
 /// The first word of the literals that start the matches of [`Gate::WordStart`]
 /// patterns: a word that begins with `head` (or, when `whole`, is exactly `head`) may
-/// start a match of `patterns`. Cutting literals to their first word keeps the gate
-/// sound (every match still starts that way) and makes it a per-word lookup.
+/// start a match of `patterns`. Cutting literals to their first word makes the gate a
+/// per-word lookup; the rest of each literal is then compared with the text that
+/// follows the word, so a pattern runs only where one of its literals is written.
 struct WordLiteral {
     /// Lower-cased leading letters and digits.
     head: Vec<u8>,
     /// Whether the literal goes on past the word, so the word must be `head` itself.
     whole: bool,
-    /// The patterns (index into `Classifier::patterns`) it gates.
-    patterns: Vec<usize>,
+    /// The patterns (index into `Classifier::patterns`) it gates, each with a rest of
+    /// its literals (lower case; empty when the literal is `head`), sorted.
+    patterns: Vec<(usize, Box<[u8]>)>,
 }
 
 impl WordLiteral {
+    /// Pushes `at` as a candidate start of each pattern that has a literal written at
+    /// `at` in `bytes`, given that the word there begins this literal.
+    #[inline]
+    fn push_starts(&self, bytes: &[u8], at: usize, starts: &mut Starts) {
+        let after = at + self.head.len();
+        let mut last = usize::MAX;
+        for (pi, rest) in &self.patterns {
+            if *pi != last
+                && (rest.is_empty()
+                    || bytes
+                        .get(after..after + rest.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(rest)))
+            {
+                starts.push(*pi, at);
+                last = *pi;
+            }
+        }
+    }
+
     /// Whether a word (as `\b` delimits it) may begin this literal.
     fn begins(&self, word: &[u8]) -> bool {
         if self.whole {
@@ -458,6 +479,7 @@ impl<'t> Classifier<'t> {
                 if gate == Gate::WordStart {
                     let head_len = ascii_word(&lit).len();
                     let key = (lit[..head_len].to_vec(), head_len < lit.len());
+                    let entry = (pi, lit[head_len..].into());
                     let next = word_literals.len();
                     let id = *word_literal_ids.entry(key.clone()).or_insert(next);
                     if id == next {
@@ -467,8 +489,8 @@ impl<'t> Classifier<'t> {
                             patterns: Vec::new(),
                         });
                     }
-                    if !word_literals[id].patterns.contains(&pi) {
-                        word_literals[id].patterns.push(pi);
+                    if !word_literals[id].patterns.contains(&entry) {
+                        word_literals[id].patterns.push(entry);
                     }
                     continue;
                 }
@@ -497,7 +519,8 @@ impl<'t> Classifier<'t> {
                 .expect("pattern literals are short")
         });
         let mut word_literals_by_first: Vec<Vec<u32>> = vec![Vec::new(); 128];
-        for (j, l) in word_literals.iter().enumerate() {
+        for (j, l) in word_literals.iter_mut().enumerate() {
+            l.patterns.sort();
             word_literals_by_first[usize::from(l.head[0])].push(j as u32);
         }
         Classifier {
@@ -698,9 +721,7 @@ impl<'t> Classifier<'t> {
                 // `_` is a word character to `\b`, so no word-start match follows it.
                 if start == 0 || bytes[start - 1] != b'_' {
                     for &j in &literals[info.literals.0 as usize..info.literals.1 as usize] {
-                        for &pi in &self.word_literals[j as usize].patterns {
-                            starts.push(pi, start);
-                        }
+                        self.word_literals[j as usize].push_starts(bytes, start, starts);
                     }
                 }
                 if !info.ascii {
@@ -777,9 +798,7 @@ impl<'t> Classifier<'t> {
             for &j in &self.word_literals_by_first[first] {
                 let lit = &self.word_literals[j as usize];
                 if lit.begins(head) {
-                    for &pi in &lit.patterns {
-                        starts.push(pi, at);
-                    }
+                    lit.push_starts(bytes, at, starts);
                 }
             }
         }
@@ -2154,6 +2173,9 @@ mod gating {
                 "AI-generated deepfakes: one person, one human; ÄIagents, naïve H100s, RTX 4090s.",
                 "Ünique humans prove they are human without revealing who. TEEs and FHE, tees.",
                 "store data stored files hosting content _store data 12 petabytes 3.5 PiB",
+                "AI Models, ai  models, AI\tmodels, GPU-marketplace, gpu\nmarketplace; Compute \
+                 Markets and compute markets. Risk models; risk mod",
+                "a market for cloud GPUs, a market for cloud. Scoring model ai",
             ]
             .map(String::from),
         );
