@@ -1,6 +1,7 @@
 //! The index's text analysis: acronym plurals reduced (`LLMs` → `LLM`, which the
 //! stemmer leaves alone), then tantivy's English chain (lower case, ASCII folding, stop
-//! words, Snowball stems), run once per distinct word.
+//! words, Snowball stems) with British spellings made American before stemming, run
+//! once per distinct word.
 //!
 //! Stemming is the costliest step of indexing, and the words of a corpus repeat
 //! (a Zipf distribution), so [`CachedNormalizer`] remembers what the chain made of each
@@ -33,9 +34,209 @@ impl CachedNormalizer {
                     StopWordFilter::new(Language::English)
                         .expect("tantivy ships English stop words"),
                 )
+                .filter(AmericanSpelling)
                 .filter(Stemmer::new(Language::English))
                 .build(),
         }
+    }
+}
+
+/// Splits text into runs of letters and digits, as tantivy's `SimpleTokenizer` does
+/// (same tokens, offsets and positions). With `catenate`, a word joined by hyphens
+/// from two or three parts, one of them with a letter (`zk-ML`, `fine-tuning`,
+/// `ERC-20`), is also emitted written solid (`zkML`, `finetuning`, `ERC20`), just
+/// before its parts and at the position of the first one: a search for the solid
+/// spelling finds the hyphenated one, and phrases over the parts still match.
+#[derive(Clone, Default)]
+pub struct WordTokenizer {
+    catenate: bool,
+    token: Token,
+}
+
+impl WordTokenizer {
+    /// The tokenizer for indexed text: joined words are also emitted whole.
+    pub fn catenating() -> WordTokenizer {
+        WordTokenizer {
+            catenate: true,
+            token: Token::default(),
+        }
+    }
+
+    /// The tokenizer for queries: words and parts only.
+    pub fn plain() -> WordTokenizer {
+        WordTokenizer::default()
+    }
+}
+
+/// At most this many parts of a hyphenated word are written solid.
+const MAX_CATENATED_PARTS: usize = 3;
+
+fn is_hyphen(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = WordStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        self.token.reset();
+        WordStream {
+            text,
+            chars: text.char_indices(),
+            next_position: 0,
+            catenate: self.catenate,
+            parts: std::collections::VecDeque::new(),
+            token: &mut self.token,
+        }
+    }
+}
+
+/// The token stream of a [`WordTokenizer`].
+pub struct WordStream<'a> {
+    text: &'a str,
+    chars: std::str::CharIndices<'a>,
+    next_position: usize,
+    catenate: bool,
+    /// Parts of a joined word still to emit: (start, end, position).
+    parts: std::collections::VecDeque<(usize, usize, usize)>,
+    token: &'a mut Token,
+}
+
+impl WordStream<'_> {
+    /// Reads on to the end of the word under way: its end offset and the character
+    /// that ends it.
+    fn word_end(&mut self) -> (usize, Option<char>) {
+        for (at, c) in self.chars.by_ref() {
+            if !c.is_alphanumeric() {
+                return (at, Some(c));
+            }
+        }
+        (self.text.len(), None)
+    }
+
+    fn set(&mut self, start: usize, end: usize, position: usize) {
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[start..end]);
+        self.token.offset_from = start;
+        self.token.offset_to = end;
+        self.token.position = position;
+    }
+}
+
+impl TokenStream for WordStream<'_> {
+    fn advance(&mut self) -> bool {
+        if let Some((start, end, position)) = self.parts.pop_front() {
+            self.set(start, end, position);
+            return true;
+        }
+        let Some((start, _)) = self.chars.by_ref().find(|(_, c)| c.is_alphanumeric()) else {
+            return false;
+        };
+        let position = self.next_position;
+        self.next_position += 1;
+        let (end, mut after) = self.word_end();
+        if !self.catenate {
+            self.set(start, end, position);
+            return true;
+        }
+        // Every part of a joined word, positions in a row.
+        let mut last = end;
+        while after.is_some_and(is_hyphen) {
+            let Some((next, _)) = self
+                .chars
+                .clone()
+                .next()
+                .filter(|(_, c)| c.is_alphanumeric())
+            else {
+                break;
+            };
+            if self.parts.is_empty() {
+                self.parts.push_back((start, end, position));
+            }
+            let (e, a) = self.word_end();
+            self.parts.push_back((next, e, self.next_position));
+            self.next_position += 1;
+            (last, after) = (e, a);
+        }
+        let n = self.parts.len();
+        if n == 0 {
+            self.set(start, end, position);
+            return true;
+        }
+        let has_letter = self
+            .parts
+            .iter()
+            .any(|&(s, e, _)| self.text[s..e].chars().any(char::is_alphabetic));
+        if n <= MAX_CATENATED_PARTS && has_letter {
+            self.token.text.clear();
+            for &(s, e, _) in &self.parts {
+                self.token.text.push_str(&self.text[s..e]);
+            }
+            self.token.offset_from = start;
+            self.token.offset_to = last;
+            self.token.position = position;
+            return true;
+        }
+        let (s, e, p) = self.parts.pop_front().expect("the first part");
+        self.set(s, e, p);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+/// A token filter that rewrites British spellings as American ones
+/// ([`crate::text::american_spelling`]): `decentralised` → `decentralized`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AmericanSpelling;
+
+impl TokenFilter for AmericanSpelling {
+    type Tokenizer<T: Tokenizer> = AmericanSpellingFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> AmericanSpellingFilter<T> {
+        AmericanSpellingFilter(tokenizer)
+    }
+}
+
+/// A tokenizer followed by [`AmericanSpelling`].
+#[derive(Clone)]
+pub struct AmericanSpellingFilter<T>(T);
+
+impl<T: Tokenizer> Tokenizer for AmericanSpellingFilter<T> {
+    type TokenStream<'a> = AmericanSpellingStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        AmericanSpellingStream(self.0.token_stream(text))
+    }
+}
+
+/// The token stream of an [`AmericanSpellingFilter`].
+pub struct AmericanSpellingStream<T>(T);
+
+impl<T: TokenStream> TokenStream for AmericanSpellingStream<T> {
+    fn advance(&mut self) -> bool {
+        if !self.0.advance() {
+            return false;
+        }
+        let token = self.0.token_mut();
+        if let std::borrow::Cow::Owned(american) = crate::text::american_spelling(&token.text) {
+            token.text = american;
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.0.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.0.token_mut()
     }
 }
 
@@ -188,6 +389,7 @@ mod tests {
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(StopWordFilter::new(Language::English).unwrap())
+            .filter(AmericanSpelling)
             .filter(Stemmer::new(Language::English))
             .build();
         let mut cached = TextAnalyzer::builder(SimpleTokenizer::default())
@@ -232,5 +434,90 @@ mod tests {
         );
         // Lower-case words ending in s are the stemmer's business.
         assert_eq!(words(&mut cached, "gas ops bus"), ["gas", "op", "bus"]);
+    }
+
+    fn raw(tokenizer: &mut impl Tokenizer, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut stream = tokenizer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+        }
+        out
+    }
+
+    /// Without catenation, the word tokenizer is tantivy's simple tokenizer.
+    #[test]
+    fn plain_words_are_the_simple_tokenizers() {
+        for text in [
+            "",
+            "-",
+            "zk-ML fine-tuning, ERC-20; 2019-2020 a-b-c-d-e x--y -z- naïve Zürich—ÆTHER",
+            "  trailing space and 12.5% of $TAO/USD at near.org ",
+            "GPU‑based e‐mail",
+        ] {
+            assert_eq!(
+                raw(&mut WordTokenizer::plain(), text),
+                raw(&mut tantivy::tokenizer::SimpleTokenizer::default(), text),
+                "{text}"
+            );
+        }
+    }
+
+    /// Hyphenated words of two or three parts are also emitted solid, first, at the
+    /// position of their first part; the parts keep the simple tokenizer's positions.
+    #[test]
+    fn hyphenated_words_are_also_written_solid() {
+        let text = "zk-ML fine\u{2011}tuning ERC-20, 2019-2020 a-b-c-d x--y end";
+        let got = raw(&mut WordTokenizer::catenating(), text);
+        let solid: Vec<(String, usize)> = got
+            .iter()
+            .filter(|t| t.2 + t.0.len() != t.3)
+            .map(|t| (t.0.clone(), t.1))
+            .collect();
+        assert_eq!(
+            solid,
+            [
+                ("zkML".to_string(), 0),
+                ("finetuning".to_string(), 2),
+                ("ERC20".to_string(), 4)
+            ]
+        );
+        let parts: Vec<_> = got
+            .iter()
+            .filter(|t| t.2 + t.0.len() == t.3)
+            .cloned()
+            .collect();
+        assert_eq!(
+            parts,
+            raw(&mut tantivy::tokenizer::SimpleTokenizer::default(), text)
+        );
+        // The solid word comes right before its first part and spans the whole word.
+        assert_eq!(got[0], ("zkML".to_string(), 0, 0, 5));
+        assert_eq!(got[1], ("zk".to_string(), 0, 0, 2));
+    }
+
+    /// British and American spellings index as the same word.
+    #[test]
+    fn british_spellings_are_the_american_words() {
+        let mut cached = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(CachedNormalizer::english())
+            .build();
+        let mut words =
+            |t: &str| -> Vec<String> { tokens(&mut cached, t).into_iter().map(|t| t.0).collect() };
+        for (british, american) in [
+            ("decentralised tokenisation", "decentralized tokenization"),
+            ("Labelled data labelling", "labeled data labeling"),
+            ("data centres licence", "data centers license"),
+            (
+                "optimising monetised Décentralisé",
+                "optimizing monetized decentralize",
+            ),
+        ] {
+            assert_eq!(words(british), words(american), "{british}");
+        }
+        // Words written -ise or -elling in American English too keep their stems.
+        assert_eq!(words("supervised supervision"), ["supervis", "supervis"]);
+        assert_eq!(words("selling"), ["sell"]);
     }
 }

@@ -1791,6 +1791,14 @@ categories:
                 .iter()
                 .any(|e| e.signal.starts_with("/") && e.matched == "zkML")
         );
+        // A British spelling fires the American term.
+        let r = c.classify_text("AI models on decentralised storage.");
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| &*e.signal == "decentralized storage"
+                    && e.matched == "decentralised storage")
+        );
     }
 
     #[test]

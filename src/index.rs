@@ -18,11 +18,11 @@ use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, WhitespaceTokenizer,
+    LowerCaser, RawTokenizer, RemoveLongFilter, TextAnalyzer, WhitespaceTokenizer,
 };
 use tantivy::{Index, IndexWriter, TantivyDocument, TantivyError, Term};
 
-use crate::analysis::CachedNormalizer;
+use crate::analysis::{CachedNormalizer, WordTokenizer};
 use crate::classify::Classifier;
 use crate::corpus::{self, Kind, Note, NoteFile};
 use crate::error::{Diagnostic, Error, Result};
@@ -31,7 +31,7 @@ use crate::kb::Kb;
 use crate::taxonomy::Taxonomy;
 
 /// Bump when the schema or what goes into a document changes: older indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Words longer than this many bytes are not indexed.
 pub const MAX_TOKEN_BYTES: usize = 48;
@@ -39,6 +39,9 @@ pub const MAX_TOKEN_BYTES: usize = 48;
 /// Tokenizer for ranked text: words, lower case, ASCII folding, English stop words
 /// removed, English stemming.
 pub const TEXT_TOKENIZER: &str = "aikb_en";
+/// The analyzer of query text: [`TEXT_TOKENIZER`] without the solid spellings of
+/// hyphenated words (a query word's own spellings are searched as alternatives).
+pub const QUERY_TOKENIZER: &str = "aikb_en_query";
 /// Tokenizer for exact-match fields: the whole value, lower case.
 pub const EXACT_TOKENIZER: &str = "aikb_exact";
 /// Tokenizer for `key:value` metadata terms.
@@ -124,13 +127,18 @@ pub fn schema() -> (Schema, Fields) {
 /// Registers aikb's tokenizers on an index (needed after every open).
 pub fn register_tokenizers(index: &Index) {
     let m = index.tokenizers();
-    m.register(
-        TEXT_TOKENIZER,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-            .filter(CachedNormalizer::english())
-            .build(),
-    );
+    for (name, words) in [
+        (TEXT_TOKENIZER, WordTokenizer::catenating()),
+        (QUERY_TOKENIZER, WordTokenizer::plain()),
+    ] {
+        m.register(
+            name,
+            TextAnalyzer::builder(words)
+                .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+                .filter(CachedNormalizer::english())
+                .build(),
+        );
+    }
     m.register(
         EXACT_TOKENIZER,
         TextAnalyzer::builder(RawTokenizer::default())

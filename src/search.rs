@@ -18,7 +18,7 @@ use tantivy::{
 };
 
 use crate::error::{Error, Result};
-use crate::index::{KbIndex, TEXT_TOKENIZER, meta_words};
+use crate::index::{KbIndex, QUERY_TOKENIZER, meta_words};
 use crate::query::{self, Clause, Occur, Target};
 
 /// Field boosts: a name, alias or ticker match outranks a body mention.
@@ -421,10 +421,15 @@ impl QueryBuilder<'_> {
             }
         }
         let whole = self.whole_word(word);
+        // The index also holds hyphenated words written solid: `zk-ML` finds `zkML`.
+        let solid = solid_spelling(word).and_then(|s| self.whole_word(&s));
         if pieces < 2 {
-            return whole;
+            return match solid {
+                Some(_) => disjunction(vec![whole, solid]),
+                None => whole,
+            };
         }
-        let mut alts = vec![whole];
+        let mut alts = vec![whole, solid];
         alts.extend(
             parts
                 .into_iter()
@@ -597,7 +602,7 @@ impl QueryBuilder<'_> {
             .idx
             .index
             .tokenizers()
-            .get(TEXT_TOKENIZER)
+            .get(QUERY_TOKENIZER)
             .expect("registered at open");
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
@@ -607,6 +612,20 @@ impl QueryBuilder<'_> {
         }
         out
     }
+}
+
+/// A word joined by hyphens from two or three parts, one of them with a letter,
+/// written solid (`zk-ML` → `zkML`), as the index also holds it
+/// ([`crate::analysis::WordTokenizer`]).
+fn solid_spelling(word: &str) -> Option<String> {
+    let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let parts: Vec<&str> = bare.split(['-', '\u{2010}', '\u{2011}']).collect();
+    let ok = (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric))
+        && bare.chars().any(char::is_alphabetic);
+    ok.then(|| parts.concat())
 }
 
 /// The query as one lower-case name when it is only free words or one phrase.

@@ -98,12 +98,97 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     })
 }
 
-/// Normalises one word for matching: lower case, then the English Snowball stem, with
-/// acronym plurals (`GPUs`, `LLMs`, `NFTs`) reduced to their singular first.
+/// Normalises one word for matching: lower case, British spellings made American,
+/// then the English Snowball stem, with acronym plurals (`GPUs`, `LLMs`, `NFTs`)
+/// reduced to their singular first.
 pub fn normalize_word(word: &str, stemmer: &rust_stemmers::Stemmer) -> String {
     let singular = strip_acronym_plural(word);
     let lower = singular.to_lowercase();
-    stemmer.stem(&lower).into_owned()
+    stemmer.stem(&american_spelling(&lower)).into_owned()
+}
+
+/// Whole British words (and word endings) and their American spelling.
+const BRITISH_ENDINGS: [(&str, &str); 14] = [
+    ("centre", "center"),
+    ("centres", "centers"),
+    ("centred", "centered"),
+    ("licence", "license"),
+    ("licences", "licenses"),
+    ("licenced", "licensed"),
+    ("programme", "program"),
+    ("programmes", "programs"),
+    ("catalogue", "catalog"),
+    ("catalogues", "catalogs"),
+    ("behaviour", "behavior"),
+    ("behaviours", "behaviors"),
+    ("analyse", "analyze"),
+    ("analysed", "analyzed"),
+];
+
+/// `-ise` verb endings whose American form has `-ize`.
+const ISE_ENDINGS: [&str; 9] = [
+    "isations", "isation", "isable", "isers", "ising", "ised", "ises", "iser", "ise",
+];
+
+/// The ends of words written `-ise` in American English too, left as they are:
+/// `raise`, `advise`, `precise`, `otherwise`, `comprise`, `promise`, `demise`,
+/// `surmise`, `disguise`, `franchise`, `advertise`, `expertise`, `chastise`,
+/// `merchandise`, `paradise`, `despise`.
+const ISE_EVERYWHERE: [&str; 21] = [
+    "a", "e", "i", "o", "u", "v", "c", "w", "pr", "prom", "prem", "dem", "surm", "gu", "ch",
+    "vert", "xpert", "hast", "chand", "arad", "sp",
+];
+
+/// `-ell-` endings of words that double the `l` in British spelling only
+/// (`labelled`, `modelling`, `traveller`).
+const ELL_ENDINGS: [&str; 4] = ["ellers", "elling", "eller", "elled"];
+
+/// Maps a lower-case British spelling onto the American one, so that both match each
+/// other in searches and taxonomy terms: `decentralised` → `decentralized`,
+/// `tokenisation` → `tokenization`, `labelling` → `labeling`, `centre` → `center`,
+/// `licence` → `license`. The rules are applied the same way to indexed text, queries
+/// and taxonomy terms, so a word they change needlessly (`promise` → `promize`) still
+/// matches itself; they leave short words (`rise`, `noise`, `selling`, `telling`)
+/// alone, which keeps them from merging words that are not spelling variants.
+pub fn american_spelling(word: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if !word.is_ascii() || word.len() < 6 {
+        return Cow::Borrowed(word);
+    }
+    for (british, american) in BRITISH_ENDINGS {
+        if let Some(head) = word.strip_suffix(british)
+            && (head.is_empty() || head.len() >= 3)
+        {
+            return Cow::Owned(format!("{head}{american}"));
+        }
+    }
+    for ending in ISE_ENDINGS {
+        if let Some(head) = word.strip_suffix(ending)
+            && head.len() >= 3
+            && head.bytes().all(|b| b.is_ascii_lowercase())
+            && !ISE_EVERYWHERE.iter().any(|h| head.ends_with(h))
+        {
+            return Cow::Owned(format!("{head}iz{}", &ending[2..]));
+        }
+    }
+    if let Some(head) = word.strip_suffix("signalling") {
+        return Cow::Owned(format!("{head}signaling"));
+    }
+    if let Some(head) = word.strip_suffix("signalled") {
+        return Cow::Owned(format!("{head}signaled"));
+    }
+    for ending in ELL_ENDINGS {
+        if let Some(head) = word.strip_suffix(ending)
+            && head.len() >= 3
+            && head.bytes().all(|b| b.is_ascii_lowercase())
+            // `selling`, `telling`, `dwelling`, `spelling`, `shelling`, `smelling`,
+            // `counselling` are left as they are.
+            && !matches!(head.as_bytes()[head.len() - 1], b's' | b't' | b'w' | b'p' | b'h' | b'm')
+        {
+            return Cow::Owned(format!("{head}el{}", &ending[3..]));
+        }
+    }
+    Cow::Borrowed(word)
 }
 
 /// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
@@ -138,6 +223,63 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn british_spellings_become_american() {
+        for (british, american) in [
+            ("decentralised", "decentralized"),
+            ("decentralisation", "decentralization"),
+            ("tokenising", "tokenizing"),
+            ("monetises", "monetizes"),
+            ("recognisable", "recognizable"),
+            ("organisers", "organizers"),
+            ("labelled", "labeled"),
+            ("modelling", "modeling"),
+            ("travellers", "travelers"),
+            ("signalling", "signaling"),
+            ("centre", "center"),
+            ("datacentres", "datacenters"),
+            ("licences", "licenses"),
+            ("programme", "program"),
+            ("analysed", "analyzed"),
+        ] {
+            assert_eq!(american_spelling(british), american, "{british}");
+        }
+        // American words, words written -ise everywhere and short words stay.
+        for same in [
+            "decentralized",
+            "raise",
+            "noise",
+            "advise",
+            "supervised",
+            "precise",
+            "otherwise",
+            "comprise",
+            "enterprise",
+            "promised",
+            "compromise",
+            "exercise",
+            "advertising",
+            "expertise",
+            "franchise",
+            "merchandise",
+            "despise",
+            "disguised",
+            "surprised",
+            "selling",
+            "telling",
+            "dwelling",
+            "spelling",
+            "counselling",
+            "rise",
+            "wise",
+            "analyses",
+            "décentralisé",
+        ] {
+            assert_eq!(american_spelling(same), same, "{same}");
+        }
+    }
+
     use super::*;
 
     #[test]

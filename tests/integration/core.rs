@@ -140,6 +140,16 @@ fn natural_language_and_punctuation_never_error() {
         |q: &str| -> Vec<String> { search(&env, &[q]).hits.into_iter().map(|h| h.id).collect() };
     assert!(!ids("GPU's").is_empty());
     assert_eq!(ids("GPU's"), ids("GPU"));
+    // British spellings find what the American ones find, and the other way round.
+    assert!(!ids("decentralized").is_empty());
+    assert_eq!(ids("decentralised"), ids("decentralized"));
+    assert_eq!(ids("tokenised"), ids("tokenized"));
+    // A hyphenated word is found written solid, and the other way round.
+    let solid = ids("opensource");
+    assert!(!solid.is_empty());
+    assert!(solid.iter().all(|id| ids("open-source").contains(id)));
+    assert_eq!(ids("zk-ML")[0], "projects/modulus-labs");
+    assert_eq!(ids("zkml"), ["projects/modulus-labs"]);
     // Words joined by punctuation: each part counts, the phrase ranks first.
     let top2 = |q: &str| -> Vec<String> {
         let mut v: Vec<String> = ids(q).into_iter().take(2).collect();
