@@ -1,7 +1,8 @@
 //! The index's text analysis: acronym plurals reduced (`LLMs` → `LLM`, which the
 //! stemmer leaves alone), then tantivy's English chain (lower case, ASCII folding, stop
-//! words, Snowball stems) with British spellings made American before stemming, run
-//! once per distinct word.
+//! words, Snowball stems) with British spellings made American before stemming, and
+//! the plurals Snowball keeps (`gpus`) made singular after it; run once per distinct
+//! word.
 //!
 //! Stemming is the costliest step of indexing, and the words of a corpus repeat
 //! (a Zipf distribution), so [`CachedNormalizer`] remembers what the chain made of each
@@ -293,9 +294,12 @@ impl State {
         let out: Option<Box<str>> = {
             let word = crate::text::strip_acronym_plural(&token.text);
             let mut stream = self.word.token_stream(word);
-            stream
-                .advance()
-                .then(|| stream.token().text.as_str().into())
+            stream.advance().then(|| {
+                let stem = stream.token().text.as_str();
+                crate::text::kept_plural_singular(stem)
+                    .unwrap_or(stem)
+                    .into()
+            })
         };
         self.cache.insert(&token.text, out.clone());
         match out {
@@ -433,7 +437,12 @@ mod tests {
             ["llm", "llm", "nft", "zkp", "l2", "h100", "gpu"]
         );
         // Lower-case words ending in s are the stemmer's business.
-        assert_eq!(words(&mut cached, "gas ops bus"), ["gas", "op", "bus"]);
+        assert_eq!(words(&mut cached, "gas ops boss"), ["gas", "op", "boss"]);
+        // So are the plurals Snowball keeps, in lower case.
+        assert_eq!(
+            words(&mut cached, "gpus llms nfts l2s news new"),
+            ["gpu", "llm", "nft", "l2", "news", "new"]
+        );
     }
 
     fn raw(tokenizer: &mut impl Tokenizer, text: &str) -> Vec<(String, usize, usize, usize)> {

@@ -191,6 +191,23 @@ pub fn american_spelling(word: &str) -> std::borrow::Cow<'_, str> {
     Cow::Borrowed(word)
 }
 
+/// The singular of a stem that is a plural the English stemmer keeps as it is: `gpus`
+/// → `gpu` (also `llms`, `nfts`, `cpus`, `l2s`). Snowball leaves an `s` after `u`
+/// (`bus`, `consensus`) or in a word without a vowel, so lower-case acronym plurals
+/// stay plural; the index and queries map them to the singular alike. `news` is not
+/// the plural of `new`.
+pub fn kept_plural_singular(stem: &str) -> Option<&str> {
+    let b = stem.as_bytes();
+    let n = b.len();
+    let kept = n >= 3
+        && b.is_ascii()
+        && b[n - 1] == b's'
+        && (b[n - 2] == b'u'
+            || (b[n - 2].is_ascii_alphanumeric() && !b"aeiosy".contains(&b[n - 2])))
+        && stem != "news";
+    kept.then(|| &stem[..n - 1])
+}
+
 /// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
 pub fn strip_acronym_plural(word: &str) -> &str {
     let Some(stem) = word.strip_suffix('s') else {

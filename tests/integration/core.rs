@@ -140,6 +140,11 @@ fn natural_language_and_punctuation_never_error() {
         |q: &str| -> Vec<String> { search(&env, &[q]).hits.into_iter().map(|h| h.id).collect() };
     assert!(!ids("GPU's").is_empty());
     assert_eq!(ids("GPU's"), ids("GPU"));
+    // Lower-case plurals the stemmer keeps find the singular, synonyms included.
+    assert_eq!(ids("gpus"), ids("GPU"));
+    assert_eq!(ids("renting gpus")[..2], ids("rent GPUs")[..2]);
+    assert_eq!(ids("llms"), ids("LLMs"));
+    assert!(!ids("llms").is_empty());
     // British spellings find what the American ones find, and the other way round.
     assert!(!ids("decentralized").is_empty());
     assert_eq!(ids("decentralised"), ids("decentralized"));
