@@ -180,6 +180,48 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     })
 }
 
+/// Warnings for `category:`, `subcategory:` and `kind:` qualifiers in `query` whose
+/// value names nothing that exists (`category:resource`), which would otherwise
+/// silently match no note.
+pub fn unknown_labels(query: &str, taxonomy: &crate::taxonomy::Taxonomy) -> Vec<String> {
+    let categories = taxonomy.category_ids();
+    let subcategories: Vec<&str> = taxonomy
+        .categories
+        .iter()
+        .flat_map(|c| c.subcategories.iter().map(|s| s.id.as_str()))
+        .collect();
+    let kinds = ["project", "article"];
+    let mut out = Vec::new();
+    for clause in query::parse(query) {
+        let Target::Field {
+            field,
+            value,
+            prefix,
+        } = &clause.target
+        else {
+            continue;
+        };
+        let known: &[&str] = match field.as_str() {
+            "category" => &categories,
+            "subcategory" => &subcategories,
+            "kind" => &kinds,
+            _ => continue,
+        };
+        let v = value.to_lowercase();
+        let exists = known
+            .iter()
+            .any(|k| if *prefix { k.starts_with(&v) } else { *k == v });
+        if !exists {
+            let star = if *prefix { "*" } else { "" };
+            out.push(format!(
+                "`{field}:{value}{star}` names no {field}, so it matches nothing: use one of {}",
+                known.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 fn make_snippet(body: &str, generator: Option<&SnippetGenerator>) -> Snippet {
     if let Some(g) = generator {
         let s = g.snippet(body);

@@ -224,6 +224,9 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
             )));
         }
     }
+    for warning in search::unknown_labels(&query, &tax) {
+        eprintln!("aikb: {warning}");
+    }
     let results = search::search(&idx, &query, &opts)?;
     if results.dropped_terms > 0 {
         eprintln!(

@@ -199,6 +199,29 @@ fn a_pasted_document_as_query_is_cut_to_64_terms() {
 }
 
 #[test]
+fn a_qualifier_naming_no_label_is_reported() {
+    let env = Env::shipped();
+    let d = env.cmd(["search", "category:resource gpu"]).expect(1);
+    assert!(
+        d.stderr.contains("`category:resource` names no category")
+            && d.stderr.contains("resources"),
+        "{}",
+        d.stderr
+    );
+    let d = env.cmd(["search", "subcategory:computer"]).expect(1);
+    assert!(d.stderr.contains("names no subcategory"), "{}", d.stderr);
+    // Known labels and prefixes of one are quiet.
+    for q in [
+        "category:resources gpu",
+        "category:res* gpu",
+        "kind:project gpu",
+    ] {
+        let d = env.cmd(["search", q]).expect(0);
+        assert!(d.stderr.is_empty(), "{q}: {}", d.stderr);
+    }
+}
+
+#[test]
 fn power_syntax_and_filters() {
     let env = Env::shipped();
     let r = search(&env, &["\"proof of personhood\""]);
