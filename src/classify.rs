@@ -239,6 +239,9 @@ struct Pattern {
     signal: usize,
     /// Where the pattern may match, judged from its literals.
     gate: Gate,
+    /// No match can hold a line break, so a [`Gate::Suffix`] pattern runs only over
+    /// the lines where one of its literals occurs.
+    one_line: bool,
 }
 
 /// How a pattern's literals say where it may match.
@@ -505,6 +508,9 @@ impl<'t> Classifier<'t> {
                 regex,
                 signal,
                 gate,
+                one_line: regex_syntax::Parser::new()
+                    .parse(&p)
+                    .is_ok_and(|hir| !can_match_newline(&hir)),
             });
         }
         let mut by_id: Vec<(usize, Vec<u8>)> =
@@ -582,6 +588,7 @@ impl<'t> Classifier<'t> {
                     starts,
                     occurrences,
                     whole,
+                    lines: pattern_lines,
                     tally,
                     ..
                 } = &mut *scratch;
@@ -594,7 +601,7 @@ impl<'t> Classifier<'t> {
                 occurrences.reset(self.nears.len());
                 self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
                 self.match_near(tokens, occurrences, &mut sink);
-                self.match_patterns(seg, starts, whole, &mut sink);
+                self.match_patterns(seg, starts, whole, pattern_lines, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
             self.score(segments, tally, score)
@@ -917,6 +924,7 @@ impl<'t> Classifier<'t> {
         seg: &Segment<'_>,
         starts: &mut Starts,
         whole: &mut Vec<bool>,
+        lines: &mut Buckets<(usize, usize)>,
         sink: &mut impl HitSink,
     ) {
         if self.patterns.is_empty() {
@@ -925,17 +933,28 @@ impl<'t> Classifier<'t> {
         let text = seg.text;
         whole.clear();
         whole.resize(self.patterns.len(), false);
+        lines.reset(self.patterns.len());
         if folds_to_ascii(text) {
             whole.iter_mut().for_each(|w| *w = true);
         } else {
             if let Some(ac) = &self.literals {
                 let mut unordered = false;
+                let bytes = text.as_bytes();
                 for m in ac.find_overlapping_iter(text) {
                     for &pi in &self.literal_patterns[m.pattern().as_usize()] {
-                        match self.patterns[pi].gate {
+                        let p = &self.patterns[pi];
+                        match p.gate {
                             Gate::Prefix => {
                                 starts.push(pi, m.start());
                                 unordered = true;
+                            }
+                            Gate::Suffix if p.one_line => {
+                                let at = m.start();
+                                let from =
+                                    memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+                                let to = memchr::memchr(b'\n', &bytes[at..])
+                                    .map_or(bytes.len(), |i| at + i);
+                                lines.push(pi, (from, to));
                             }
                             _ => whole[pi] = true,
                         }
@@ -995,6 +1014,25 @@ impl<'t> Classifier<'t> {
                 .take(MAX_PATTERN_HITS)
             {
                 push(p, m.start(), m.end());
+            }
+        }
+        // Line by line, in text order: the matches a run over the whole text finds,
+        // since none spans two lines.
+        for (pi, windows) in lines.groups() {
+            let p = &self.patterns[pi];
+            if whole[pi] || !applies(p) {
+                continue;
+            }
+            let mut found = 0;
+            'lines: for &(from, to) in windows {
+                let input = Input::new(text).range(from..to);
+                for m in p.regex.find_iter(input).filter(|m| !m.is_empty()) {
+                    if found >= MAX_PATTERN_HITS {
+                        break 'lines;
+                    }
+                    push(p, m.start(), m.end());
+                    found += 1;
+                }
             }
         }
     }
@@ -1433,6 +1471,8 @@ struct Scratch {
     occurrences: Buckets<Occurrence>,
     /// Per pattern: whether it runs over the whole current segment.
     whole: Vec<bool>,
+    /// Per one-line suffix-gated pattern: the lines (start, end) it runs over.
+    lines: Buckets<(usize, usize)>,
     /// The hits of the current classification, tallied per signal.
     tally: Tally,
     score: ScoreBufs,
@@ -1601,6 +1641,7 @@ thread_local! {
         starts: Starts::default(),
         occurrences: Buckets::default(),
         whole: Vec::new(),
+        lines: Buckets::default(),
         tally: Tally::default(),
         score: ScoreBufs::default(),
         words: WordMap::default(),
@@ -1667,6 +1708,26 @@ fn gate_literals(pattern: &str, case_sensitive: bool) -> (Gate, Vec<Vec<u8>>) {
         return (gate, out);
     }
     (Gate::Always, Vec::new())
+}
+
+/// Whether some match of a pattern could hold a line break.
+fn can_match_newline(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Repetition(r) => r.max != Some(0) && can_match_newline(&r.sub),
+        HirKind::Capture(c) => can_match_newline(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(can_match_newline),
+    }
 }
 
 /// The occurrences (indexes into `occ`, in order) that start after `occ[k]` ends, at
@@ -2124,8 +2185,13 @@ mod gating {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             c.scan(text, &mut scratch);
-            let Scratch { starts, whole, .. } = &mut *scratch;
-            c.match_patterns(&seg, starts, whole, &mut hits);
+            let Scratch {
+                starts,
+                whole,
+                lines,
+                ..
+            } = &mut *scratch;
+            c.match_patterns(&seg, starts, whole, lines, &mut hits);
         });
         hits.into_iter().collect()
     }
@@ -2184,12 +2250,26 @@ mod gating {
                 "AI Models, ai  models, AI\tmodels, GPU-marketplace, gpu\nmarketplace; Compute \
                  Markets and compute markets. Risk models; risk mod",
                 "a market for cloud GPUs, a market for cloud. Scoring model ai",
+                "10\npetabytes on one line, 3.5\nPiB and 2 TiB on another\n\n7 exabytes",
             ]
             .map(String::from),
         );
+        // More matches than count, over many lines.
+        texts.push("store 12 PiB there\n".repeat(100));
         for text in &texts {
             assert_eq!(gated(&c, text), full(&c, text), "on {text:?}");
         }
+    }
+
+    #[test]
+    fn patterns_that_cannot_span_lines_are_known() {
+        let spans = |p: &str| can_match_newline(&regex_syntax::Parser::new().parse(p).unwrap());
+        assert!(!spans(r"\b(\d+(\.\d+)? ?)?(petabytes?|PiB)\b"));
+        assert!(!spans(r"\bgpus?\b[ \t]+x"));
+        assert!(spans(r"\bsign\b[^.]{0,40}capture"));
+        assert!(spans(r"a\s+b"));
+        assert!(spans(r"a(?s:.)b"));
+        assert!(!spans(r"a.b"), "`.` stops at a line break");
     }
 
     #[test]
