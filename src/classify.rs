@@ -580,13 +580,38 @@ impl<'t> Classifier<'t> {
             scratch.tally.reset(self.signals.len());
             for (si, seg) in segments.iter().enumerate() {
                 let lines = Lines::new(seg);
-                self.scan(seg.text, &mut scratch);
+                scratch.starts.reset(self.patterns.len());
+                scratch.near_found.clear();
+                scratch.near_found.resize(self.nears.len(), 0);
+                // Long texts are matched a piece at a time, so the words of a piece
+                // are still in cache when its terms are matched.
+                let mut state = ScanState::default();
+                loop {
+                    let done = self.scan(seg.text, &mut state, &mut scratch);
+                    let Scratch {
+                        tokens,
+                        heads,
+                        stack,
+                        occurrences,
+                        near_found,
+                        tally,
+                        ..
+                    } = &mut *scratch;
+                    let mut sink = SegmentSink {
+                        tally,
+                        lines: &lines,
+                        segment: si,
+                        rank: field_rank(seg.field),
+                    };
+                    occurrences.reset(self.nears.len());
+                    self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
+                    self.match_near(tokens, occurrences, near_found, &mut sink);
+                    if done {
+                        break;
+                    }
+                }
                 let Scratch {
-                    tokens,
-                    heads,
-                    stack,
                     starts,
-                    occurrences,
                     whole,
                     lines: pattern_lines,
                     tally,
@@ -598,9 +623,6 @@ impl<'t> Classifier<'t> {
                     segment: si,
                     rank: field_rank(seg.field),
                 };
-                occurrences.reset(self.nears.len());
-                self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
-                self.match_near(tokens, occurrences, &mut sink);
                 self.match_patterns(seg, starts, whole, pattern_lines, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
@@ -618,7 +640,11 @@ impl<'t> Classifier<'t> {
     /// Words are runs of letters and digits, as [`word_spans`] finds them; the gap
     /// before each word is read once, byte by byte, for what it ends (a sentence, a
     /// phrase).
-    fn scan(&self, text: &str, scratch: &mut Scratch) {
+    ///
+    /// The pass stops after a sentence once [`CHUNK_TOKENS`] tokens are kept (no term
+    /// or `near` match crosses a sentence), leaving where it is in `state`; it returns
+    /// true when the text is done. Pattern candidates accumulate over the whole text.
+    fn scan(&self, text: &str, state: &mut ScanState, scratch: &mut Scratch) -> bool {
         let Scratch {
             owner,
             tokens,
@@ -635,18 +661,25 @@ impl<'t> Classifier<'t> {
         }
         tokens.clear();
         heads.clear();
-        starts.reset(self.patterns.len());
         let want_literals = !self.word_literals.is_empty();
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut run = 0u32;
-        // Whether the previous word was a token: only then can a phrase go on.
-        let mut joined = false;
-        let (mut word, mut sentence) = (0u32, 0u32);
-        let mut i = 0;
+        let ScanState {
+            at: mut i,
+            mut run,
+            mut joined,
+            mut word,
+            mut sentence,
+            ends_sentence: mut pending_end,
+            barrier: mut pending_barrier,
+        } = *state;
         while i < n {
             // The gap before the next word.
-            let (mut ends_sentence, mut barrier, mut newlines) = (false, false, 0u8);
+            let (mut ends_sentence, mut barrier, mut newlines) = (
+                std::mem::take(&mut pending_end),
+                std::mem::take(&mut pending_barrier),
+                0u8,
+            );
             let start = loop {
                 if i >= n {
                     break None;
@@ -686,6 +719,18 @@ impl<'t> Classifier<'t> {
                 }
             };
             let Some(start) = start else { break };
+            if ends_sentence && tokens.len() >= CHUNK_TOKENS {
+                *state = ScanState {
+                    at: start,
+                    run,
+                    joined,
+                    word,
+                    sentence,
+                    ends_sentence,
+                    barrier,
+                };
+                return false;
+            }
             // The word.
             i += 1;
             if bytes[start] >= 0x80 {
@@ -759,6 +804,7 @@ impl<'t> Classifier<'t> {
             });
             joined = true;
         }
+        true
     }
 
     /// The cached facts of a word not seen before.
@@ -879,6 +925,7 @@ impl<'t> Classifier<'t> {
         &self,
         tokens: &[Token],
         occurrences: &mut Buckets<Occurrence>,
+        near_found: &mut [usize],
         sink: &mut impl HitSink,
     ) {
         // Grouped by signal, each group in text order.
@@ -886,9 +933,9 @@ impl<'t> Classifier<'t> {
         for (ni, occ) in occurrences.groups() {
             let near = &self.nears[ni];
             let mut floor = 0u32;
-            let mut found = 0;
+            let found = &mut near_found[ni];
             for (k, o) in occ.iter().enumerate() {
-                if found >= MAX_PATTERN_HITS {
+                if *found >= MAX_PATTERN_HITS {
                     break;
                 }
                 if tokens[o.first as usize].word < floor || (near.ordered && o.group != 0) {
@@ -909,7 +956,7 @@ impl<'t> Classifier<'t> {
                     start,
                     tokens[end.last as usize].end as usize,
                 );
-                found += 1;
+                *found += 1;
                 floor = tokens[end.last as usize].word + 1;
             }
         }
@@ -1456,6 +1503,24 @@ fn ascii_word_boundaries(pattern: &str) -> String {
     out
 }
 
+/// Where [`Classifier::scan`] stopped in a text: the next byte to read and the
+/// counters and gap facts it carries over.
+#[derive(Clone, Copy, Default)]
+struct ScanState {
+    at: usize,
+    run: u32,
+    /// Whether the previous word was a token: only then can a phrase go on.
+    joined: bool,
+    word: u32,
+    sentence: u32,
+    /// What the gap before the word at `at` ended.
+    ends_sentence: bool,
+    barrier: bool,
+}
+
+/// A long text is matched a piece of about this many tokens at a time.
+const CHUNK_TOKENS: usize = 4096;
+
 /// Per-thread buffers and the word cache, reused across notes.
 struct Scratch {
     /// The classifier the word cache was filled for.
@@ -1467,6 +1532,8 @@ struct Scratch {
     stack: Vec<(u32, usize, usize)>,
     /// Candidate starts of gated patterns in the current segment.
     starts: Starts,
+    /// Matches of each `near` signal found so far in the current segment.
+    near_found: Vec<usize>,
     /// Occurrences of `near` group terms in the current segment.
     occurrences: Buckets<Occurrence>,
     /// Per pattern: whether it runs over the whole current segment.
@@ -1640,6 +1707,7 @@ thread_local! {
         stack: Vec::new(),
         starts: Starts::default(),
         occurrences: Buckets::default(),
+        near_found: Vec::new(),
         whole: Vec::new(),
         lines: Buckets::default(),
         tally: Tally::default(),
@@ -2184,7 +2252,9 @@ mod gating {
         let mut hits = Vec::new();
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            c.scan(text, &mut scratch);
+            scratch.starts.reset(c.patterns.len());
+            let mut state = ScanState::default();
+            while !c.scan(text, &mut state, &mut scratch) {}
             let Scratch {
                 starts,
                 whole,
@@ -2401,23 +2471,49 @@ mod gating {
             ]
             .map(String::from),
         );
+        // A text long enough to be scanned in pieces.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (notes, _) = crate::corpus::load_all(root).unwrap();
+        let long: String = notes
+            .iter()
+            .map(|n| n.body.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        texts.push(long.repeat(3));
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             for text in &texts {
-                c.scan(text, &mut scratch);
-                let got: Vec<[u32; 7]> = scratch
-                    .tokens
+                // Every piece of the scan, in a row.
+                let (mut tokens, mut heads, mut pieces) = (Vec::new(), Vec::new(), 0);
+                let mut state = ScanState::default();
+                scratch.starts.reset(c.patterns.len());
+                loop {
+                    let done = c.scan(text, &mut state, &mut scratch);
+                    let offset = tokens.len() as u32;
+                    heads.extend(scratch.heads.iter().map(|h| h + offset));
+                    tokens.extend_from_slice(&scratch.tokens);
+                    pieces += 1;
+                    if done {
+                        break;
+                    }
+                }
+                assert_eq!(
+                    pieces > 1,
+                    tokens.len() > CHUNK_TOKENS + 200,
+                    "on {text:.40}"
+                );
+                let got: Vec<[u32; 7]> = tokens
                     .iter()
                     .map(|t| [t.id, t.exact, t.run, t.word, t.sentence, t.start, t.end])
                     .collect();
                 assert_eq!(got, plain_tokens(&c, text), "on {text:?}");
-                let heads: Vec<u32> = (0..got.len() as u32)
+                let want: Vec<u32> = (0..got.len() as u32)
                     .filter(|&i| {
-                        let t = scratch.tokens[i as usize];
+                        let t = tokens[i as usize];
                         t.stands_for(&c).any(|w| c.roots[w as usize] != NO_WORD)
                     })
                     .collect();
-                assert_eq!(scratch.heads, heads, "on {text:?}");
+                assert_eq!(heads, want, "on {text:?}");
             }
         });
     }
