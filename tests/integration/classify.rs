@@ -106,6 +106,43 @@ fn raw_text_from_stdin() {
 }
 
 #[test]
+fn plain_descriptions_and_disclaimers() {
+    let env = Env::shipped();
+    for (text, want) in [
+        // A note that says it is not AI is not, whatever words it uses.
+        (
+            "Open-source software that trades for you on decentralised exchanges with \
+             market-making bots and machine learning. Strategies are rules set by the user, \
+             not learned models.",
+            ("none", None),
+        ),
+        (
+            "Workers tag images and text for model builders and are paid in tokens for each answer.",
+            ("resources", Some("data")),
+        ),
+        (
+            "Pay-once perpetual storage for files, encrypted on the client.",
+            ("resources", Some("storage")),
+        ),
+        (
+            "Detectors that tell human-written text from text produced by language models, \
+             rewarded by validators.",
+            ("problems", Some("provenance")),
+        ),
+    ] {
+        let r: ClassifyJson = env
+            .cmd(["classify", "--text", "-", "--json"])
+            .stdin(text)
+            .json();
+        let got = (
+            r.results[0].category.as_str(),
+            r.results[0].subcategory.as_deref(),
+        );
+        assert_eq!(got, want, "{text}");
+    }
+}
+
+#[test]
 fn eval_on_the_shipped_corpus() {
     let env = Env::shipped();
     let v: serde_json::Value = env.cmd(["eval", "--json", "--min-macro-f1", "0.9"]).json();
@@ -142,6 +179,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-4", 32),
         ("heldout-5", 32),
         ("dev", 40),
+        ("dev-2", 40),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
