@@ -71,12 +71,35 @@ fn clean_message(rendered: &str) -> String {
         None => first,
     };
     let msg = rest.trim().trim_end_matches('.');
+    if let Some(breach) = msg.strip_prefix("budget breached:") {
+        return budget_message(breach.trim());
+    }
     let msg = msg.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
     if msg.is_empty() {
         "invalid YAML".to_string()
     } else {
         msg
     }
+}
+
+/// A parsing budget breach (rendered by serde-saphyr as a debug value such as
+/// `RecordedAnchorEvents { recorded_anchor_events: 20001 }`) in plain words.
+fn budget_message(breach: &str) -> String {
+    let kind = breach.split([' ', '{']).next().unwrap_or("");
+    let what = match kind {
+        "Aliases"
+        | "AliasAnchorRatio"
+        | "RecordedAnchorEvents"
+        | "RecordedAnchorBytes"
+        | "MergeKeys" => "aliases expand to too much (an alias bomb?)",
+        "Anchors" => "too many anchors",
+        "Depth" => "nested too deeply",
+        "Documents" => "more than one YAML document",
+        "Events" | "Nodes" => "too many values",
+        "ScalarBytes" | "InputBytes" | "CommentBytes" => "too much text",
+        _ => "too large or too complex",
+    };
+    format!("YAML refused: {what}")
 }
 
 #[cfg(test)]
@@ -112,7 +135,8 @@ mod tests {
             };
             bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
-        assert!(parse::<Value>(&bomb, "x", 1).is_err());
+        let d = parse::<Value>(&bomb, "x", 1).unwrap_err();
+        assert!(d.message.contains("alias bomb"), "{}", d.message);
         let huge = format!("a: {}\n", "x".repeat(MAX_YAML_BYTES + 10));
         assert!(parse::<Value>(&huge, "x", 1).is_err());
         assert!(parse::<Value>("x: &a [*a]\n", "x", 1).is_err());
