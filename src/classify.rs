@@ -597,12 +597,7 @@ impl<'t> Classifier<'t> {
                         tally,
                         ..
                     } = &mut *scratch;
-                    let mut sink = SegmentSink {
-                        tally,
-                        lines: &lines,
-                        segment: si,
-                        rank: field_rank(seg.field),
-                    };
+                    let mut sink = SegmentSink::new(tally, &lines, si, seg.field);
                     occurrences.reset(self.nears.len());
                     self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
                     self.match_near(tokens, occurrences, near_found, &mut sink);
@@ -617,12 +612,7 @@ impl<'t> Classifier<'t> {
                     tally,
                     ..
                 } = &mut *scratch;
-                let mut sink = SegmentSink {
-                    tally,
-                    lines: &lines,
-                    segment: si,
-                    rank: field_rank(seg.field),
-                };
+                let mut sink = SegmentSink::new(tally, &lines, si, seg.field);
                 self.match_patterns(seg, starts, whole, pattern_lines, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
@@ -1281,6 +1271,17 @@ struct SegmentSink<'a, 'b> {
     lines: &'a Lines<'b>,
     segment: usize,
     rank: u8,
+}
+
+impl<'a, 'b> SegmentSink<'a, 'b> {
+    fn new(tally: &'a mut Tally, lines: &'a Lines<'b>, segment: usize, field: Field) -> Self {
+        SegmentSink {
+            tally,
+            lines,
+            segment,
+            rank: field_rank(field),
+        }
+    }
 }
 
 impl HitSink for SegmentSink<'_, '_> {
