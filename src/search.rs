@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur as TOccur, PhraseQuery,
-    Query, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery,
+    Occur as TOccur, PhraseQuery, Query, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -26,6 +26,13 @@ use crate::query::{self, Clause, Occur, Target};
 /// normalisation already favours them (measured on SciFact: 3.0 → nDCG@10 0.577,
 /// 1.0 → 0.659, 0.5 → 0.689).
 const TITLE_BOOST: f32 = 0.5;
+/// Near spellings of a word no note holds are tried for terms of at least this many
+/// characters, and two edits from this many.
+const FUZZY_MIN_CHARS: usize = 4;
+const FUZZY_TWO_EDITS_CHARS: usize = 8;
+/// At most this many words of one query are searched by near spellings.
+const MAX_NEAR_SPELLINGS: usize = 8;
+
 /// Weight of a synonym's match relative to the term the user typed.
 const SYNONYM_BOOST: f32 = 0.5;
 /// A query word, or the whole query, that is exactly a project's name or alias.
@@ -109,6 +116,8 @@ pub struct SearchResults {
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
     /// Query terms beyond [`query::MAX_CLAUSES`], not searched.
     pub dropped_terms: usize,
+    /// Query words no note holds as written, searched by their near spellings.
+    pub near_spellings: Vec<String>,
 }
 
 /// Runs `query` against an up-to-date index.
@@ -123,20 +132,25 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     let builder = QueryBuilder {
         idx,
         searcher: &searcher,
+        near_spellings: std::cell::RefCell::new(Vec::new()),
     };
     let (clauses, dropped_terms) = query::limit(query::parse(query));
-    let q = builder.build(&clauses, opts);
     // Never ask for more than there are: a huge --limit must not reserve memory for it.
     let limit = opts.limit.clamp(1, (searcher.num_docs() as usize).max(1));
-    let (top, (total, counts)) = searcher
-        .search(
-            &q,
-            &(
-                TopDocs::with_limit(limit).order_by_score(),
-                (Count, CategoryCounts),
-            ),
-        )
-        .map_err(|e| Error::index(&idx.dir, e))?;
+    let run = |q: &dyn Query| {
+        searcher
+            .search(
+                q,
+                &(
+                    TopDocs::with_limit(limit).order_by_score(),
+                    (Count, CategoryCounts),
+                ),
+            )
+            .map_err(|e| Error::index(&idx.dir, e))
+    };
+    let q = builder.build(&clauses, opts);
+    let (top, (total, counts)) = run(&*q)?;
+    let near_spellings = builder.near_spellings.take();
 
     let snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.body)
         .ok()
@@ -177,6 +191,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         hits,
         facets,
         dropped_terms,
+        near_spellings,
     })
 }
 
@@ -253,6 +268,9 @@ fn restricting_field(field: &str) -> Option<&'static str> {
 struct QueryBuilder<'a> {
     idx: &'a KbIndex,
     searcher: &'a Searcher,
+    /// The free words no note holds as written, searched by their near spellings
+    /// instead ([`QueryBuilder::fuzzy_word`]).
+    near_spellings: std::cell::RefCell<Vec<String>>,
 }
 
 impl QueryBuilder<'_> {
@@ -451,6 +469,10 @@ impl QueryBuilder<'_> {
     /// weight, part by part: the phrase ranks first, and a pair of tickers or a domain
     /// still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
+        if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS && self.unknown(word) {
+            self.near_spellings.borrow_mut().push(word.to_string());
+            return self.fuzzy_word(word);
+        }
         let mut pieces = 0;
         let mut parts: Vec<&str> = Vec::new();
         for p in word
@@ -477,6 +499,69 @@ impl QueryBuilder<'_> {
                 .into_iter()
                 .map(|p| self.whole_word(p).map(|q| boost(q, PART_BOOST))),
         );
+        disjunction(alts)
+    }
+
+    /// Whether no note holds `word`, a single word (not one joined from several), as
+    /// written: its analysed term is in no ranked field, and it is no name or ticker.
+    fn unknown(&self, word: &str) -> bool {
+        let f = self.idx.fields;
+        let terms = self.tokens(word);
+        if terms.len() != 1 {
+            return false;
+        }
+        let held = |field: Field, text: &str| {
+            self.searcher
+                .doc_freq(&Term::from_field_text(field, text))
+                .is_ok_and(|n| n > 0)
+        };
+        let bare = word
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        if held(f.names, &bare) || held(f.ticker, &bare) {
+            return false;
+        }
+        !terms.iter().any(|(_, t)| {
+            [f.title, f.aliases, f.tag_text, f.body]
+                .into_iter()
+                .any(|field| held(field, t))
+        })
+    }
+
+    /// A free word matched by near spellings: each of its analysed terms of at least
+    /// 4 characters within one edit (two from 8 characters, a transposition counting
+    /// as one) in the ranked text fields. Shorter terms, such as tickers, are not
+    /// stretched.
+    fn fuzzy_word(&self, word: &str) -> Option<Box<dyn Query>> {
+        let f = self.idx.fields;
+        let mut alts = Vec::new();
+        // The word as typed against one-word names: a misspelt name can stem
+        // differently from the name (`livepeer` stems to `livep`, `livepear` does not).
+        let bare = word
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        let n = bare.chars().count();
+        if n >= FUZZY_MIN_CHARS {
+            let distance = if n >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
+            let q = FuzzyTermQuery::new(Term::from_field_text(f.names, &bare), distance, true);
+            alts.push(Some(boost(Box::new(q), NAME_BOOST)));
+        }
+        for (_, term) in self.tokens(word) {
+            let n = term.chars().count();
+            if n < FUZZY_MIN_CHARS {
+                continue;
+            }
+            let distance = if n >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
+            for (field, weight) in [
+                (f.title, TITLE_BOOST),
+                (f.aliases, ALIAS_BOOST),
+                (f.tag_text, TAG_BOOST),
+                (f.body, BODY_BOOST),
+            ] {
+                let q = FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);
+                alts.push(Some(boost(Box::new(q), weight)));
+            }
+        }
         disjunction(alts)
     }
 

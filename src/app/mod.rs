@@ -228,6 +228,17 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         eprintln!("aikb: {warning}");
     }
     let results = search::search(&idx, &query, &opts)?;
+    if !results.near_spellings.is_empty() {
+        let words: Vec<String> = results
+            .near_spellings
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect();
+        eprintln!(
+            "aikb: no note holds {} as written; searched near spellings",
+            words.join(", ")
+        );
+    }
     if results.dropped_terms > 0 {
         eprintln!(
             "aikb: the query has more than {} terms; the last {} were not searched",
@@ -249,6 +260,8 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
 struct JsonSearch<'a> {
     query: &'a str,
     total_hits: usize,
+    /// Query words no note holds as written, searched by their near spellings.
+    near_spellings: &'a [String],
     hits: Vec<JsonHit<'a>>,
     facets: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }
@@ -272,6 +285,7 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
         JsonSearch {
             query: &r.query,
             total_hits: r.total_hits,
+            near_spellings: &r.near_spellings,
             hits: r
                 .hits
                 .iter()

@@ -12,6 +12,7 @@ use crate::util::{Env, bin};
 struct SearchJson {
     query: String,
     total_hits: usize,
+    near_spellings: Vec<String>,
     hits: Vec<HitJson>,
     facets: BTreeMap<String, BTreeMap<String, u64>>,
 }
@@ -127,8 +128,11 @@ fn natural_language_and_punctuation_never_error() {
             d.code,
             d.stderr
         );
+        // The only note: a word no note holds is searched by near spellings.
         assert!(
-            d.stderr.is_empty() || d.stderr.contains("rebuilt"),
+            d.stderr
+                .lines()
+                .all(|l| l.contains("rebuilt") || l.ends_with("searched near spellings")),
             "{q:?}: {}",
             d.stderr
         );
@@ -196,6 +200,39 @@ fn a_pasted_document_as_query_is_cut_to_64_terms() {
     env.cmd(["search", &phrase]).expect(1);
     let prefixes = format!("{}* ", "x".repeat(1_000)).repeat(60);
     env.cmd(["search", &prefixes]).expect(1);
+}
+
+#[test]
+fn misspelt_words_find_near_spellings() {
+    let env = Env::shipped();
+    for (q, id) in [
+        ("bittensr", "projects/bittensor"),
+        ("livepear", "projects/livepeer"),
+        ("wordlcoin", "projects/worldcoin"),
+        ("ocaen protocol", "projects/ocean-protocol"),
+    ] {
+        let r = search(&env, &[q]);
+        assert_eq!(r.near_spellings.len(), 1, "{q}");
+        assert_eq!(r.hits[0].id, id, "{q}");
+    }
+    let d = env.cmd(["search", "bittensr"]).expect(0);
+    assert!(
+        d.stderr
+            .contains("no note holds `bittensr` as written; searched near spellings"),
+        "{}",
+        d.stderr
+    );
+    // Words that are in the notes are searched as written.
+    assert!(search(&env, &["gpu"]).near_spellings.is_empty());
+    // Filters still apply to near spellings.
+    let r = search(&env, &["bittensr", "category:resources"]);
+    assert!(
+        r.hits
+            .iter()
+            .all(|h| h.category.as_deref() == Some("resources"))
+    );
+    // Short words (tickers) are not stretched: three letters match nothing.
+    env.cmd(["search", "xqz"]).expect(1);
 }
 
 #[test]
