@@ -55,21 +55,26 @@ impl Cli {
     }
 }
 
-/// Long options of `search` (and global ones) that take a value.
-const VALUE_FLAGS: &[&str] = &[
-    "--limit",
-    "--kind",
-    "--category",
-    "--tag",
-    "--root",
-    "--index",
-    "--taxonomy",
-    "--color",
-];
+/// Long options of `search` (and global ones) that take a value, read from the
+/// command's own definition so a new option cannot be missed.
+fn value_flags() -> Vec<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let search = cmd
+        .find_subcommand("search")
+        .expect("the search subcommand");
+    cmd.get_arguments()
+        .chain(search.get_arguments())
+        .filter(|a| a.get_action().takes_values())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect()
+}
 
 /// Moves `-word` query terms of `aikb search` behind a `--` so clap reads them as
 /// query words, not flags. Flags keep their meaning wherever they stand.
 pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let value_flags = value_flags();
+    let takes_value = |flag: &str| value_flags.iter().any(|f| f == flag);
     // Find the subcommand: the first argument that is neither an option nor the value
     // of a global option.
     let mut pos = None;
@@ -80,7 +85,7 @@ pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStr
             return args;
         }
         if a.starts_with('-') {
-            if VALUE_FLAGS.contains(&a.as_ref()) {
+            if takes_value(&a) {
                 i += 1;
             }
         } else {
@@ -106,8 +111,8 @@ pub fn reorder_search_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStr
             || (s.starts_with("-n") && s[2..].chars().all(|c| c.is_ascii_digit()) && s.len() > 2);
         if is_long || short_flag {
             out.push(a.clone());
-            let takes_value = (VALUE_FLAGS.contains(&s.as_ref()) && !s.contains('=')) || s == "-n";
-            if takes_value && let Some(v) = rest.next() {
+            let has_value = (takes_value(&s) && !s.contains('=')) || s == "-n";
+            if has_value && let Some(v) = rest.next() {
                 out.push(v.clone());
             }
         } else {
@@ -186,6 +191,14 @@ pub struct SearchArgs {
     /// Only notes with this tag (repeat for several).
     #[arg(long = "tag", value_name = "T")]
     pub tags: Vec<String>,
+    /// Only notes dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD); undated notes
+    /// are left out.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only notes dated on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD: `2024-07` runs to
+    /// the end of July); undated notes are left out.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
     /// Search the index as it is, without checking the notes for changes (for scripts
     /// that run `aikb index` once, then many searches). A missing index, or one built
     /// with another taxonomy, is still brought up to date first.
@@ -375,6 +388,40 @@ mod tests {
                 }
                 _ => panic!("not search"),
             }
+        }
+        // Every option that takes a value keeps it, wherever it stands.
+        let argv = [
+            "aikb",
+            "search",
+            "gpu",
+            "--since",
+            "2024",
+            "-cloud",
+            "--until",
+            "2024-07",
+            "--category",
+            "resources",
+            "--tag",
+            "x",
+            "--kind",
+            "article",
+            "--color",
+            "never",
+            "--limit",
+            "3",
+        ];
+        let args = reorder_search_args(argv.iter().map(Into::into).collect());
+        match Cli::try_parse_from(args).unwrap().command {
+            Command::Search(s) => {
+                assert_eq!(s.query, vec!["gpu", "-cloud"]);
+                assert_eq!(
+                    (s.since.as_deref(), s.until.as_deref()),
+                    (Some("2024"), Some("2024-07"))
+                );
+                assert_eq!(s.category.as_deref(), Some("resources"));
+                assert_eq!((s.tags, s.limit), (vec!["x".to_string()], 3));
+            }
+            _ => panic!("not search"),
         }
         // Only the search subcommand is reordered.
         let args: Vec<std::ffi::OsString> = ["aikb", "add", "search", "--description", "-x"]

@@ -106,6 +106,42 @@ impl Note {
     }
 }
 
+/// A note's date as a sortable number, `YYYYMMDD`, for `YYYY`, `YYYY-MM` or
+/// `YYYY-MM-DD` (a missing month or day is 0, so a date given to the month sorts as its
+/// first day). Anything else is no date.
+pub fn date_key(date: &str) -> Option<i64> {
+    let parts: Vec<&str> = date.trim().split('-').collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    let num = |s: &str, len: usize| -> Option<i64> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let year = num(parts[0], 4)?;
+    let month = match parts.get(1) {
+        Some(m) => num(m, 2).filter(|m| (1..=12).contains(m))?,
+        None => 0,
+    };
+    let day = match parts.get(2) {
+        Some(d) => num(d, 2).filter(|d| (1..=31).contains(d))?,
+        None => 0,
+    };
+    Some(year * 10_000 + month * 100 + day)
+}
+
+/// The last `YYYYMMDD` a date filter's upper bound covers: `2024-07` runs to the end of
+/// July (`20240799`), `2024` to the end of the year.
+pub fn date_key_end(date: &str) -> Option<i64> {
+    let key = date_key(date)?;
+    Some(match (key / 100 % 100, key % 100) {
+        (0, _) => key + 9999,
+        (_, 0) => key + 99,
+        _ => key,
+    })
+}
+
 /// Derives a note's id and kind from its path relative to `corpus/`.
 pub fn id_and_kind(rel_to_corpus: &Path) -> (String, Kind) {
     let parts: Vec<String> = rel_to_corpus
@@ -616,6 +652,29 @@ pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_become_sortable_keys() {
+        assert_eq!(date_key("2024-07-20"), Some(20240720));
+        assert_eq!(date_key(" 2024-07 "), Some(20240700));
+        assert_eq!(date_key("2024"), Some(20240000));
+        assert_eq!(date_key_end("2024"), Some(20249999));
+        assert_eq!(date_key_end("2024-07"), Some(20240799));
+        assert_eq!(date_key_end("2024-07-20"), Some(20240720));
+        for bad in [
+            "",
+            "24",
+            "2024-13",
+            "2024-00-01",
+            "2024-7",
+            "July 2024",
+            "2024-07-32",
+            "2024-07-01-01",
+        ] {
+            assert_eq!(date_key(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn note(path: &str, text: &str) -> Note {

@@ -31,7 +31,7 @@ use crate::kb::Kb;
 use crate::taxonomy::Taxonomy;
 
 /// Bump when the schema or what goes into a document changes: older indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// Words longer than this many bytes are not indexed.
 pub const MAX_TOKEN_BYTES: usize = 48;
@@ -76,6 +76,9 @@ pub struct Fields {
     pub subcategory: Field,
     /// Date as written.
     pub date: Field,
+    /// Date as `YYYYMMDD` ([`corpus::date_key`]), for date filters; absent when the
+    /// note has no date in that form.
+    pub date_key: Field,
     /// Plain-text body, ranked. Not stored: snippets and more-like-this read it from
     /// the note file, which keeps the index about a third of the size.
     pub body: Field,
@@ -118,6 +121,7 @@ pub fn schema() -> (Schema, Fields) {
         category: b.add_text_field("category", STRING | STORED | FAST),
         subcategory: b.add_text_field("subcategory", STRING | STORED),
         date: b.add_text_field("date", STORED),
+        date_key: b.add_i64_field("date_key", FAST),
         body: b.add_text_field("body", ranked(false)),
         meta: b.add_text_field("meta", meta_opts),
     };
@@ -900,6 +904,9 @@ fn document(note: &Note, classifier: &LazyClassifier<'_>, f: Fields) -> TantivyD
     }
     if let Some(date) = &note.front.date {
         d.add_text(f.date, date);
+        if let Some(key) = corpus::date_key(date) {
+            d.add_i64(f.date_key, key);
+        }
     }
     d.add_text(f.body, crate::text::markdown_to_text(&note.body));
     let mut meta = String::new();

@@ -81,12 +81,16 @@ pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<
             (Some(c), None) => c.clone(),
             _ => String::new(),
         };
-        let meta = [h.kind.as_str(), label.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" · ");
+        let meta = [
+            h.kind.as_str(),
+            label.as_str(),
+            h.date.as_deref().unwrap_or(""),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ");
         writeln!(w, "{head}  {}", style.cyan(&meta))?;
         writeln!(w, "    {}", style.dim(&h.path))?;
         if !h.snippet.text.is_empty() {

@@ -4,12 +4,13 @@
 //! Tantivy types stay in here and in [`crate::index`]; callers get [`SearchResults`].
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use serde::Serialize;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery,
-    Occur as TOccur, PhraseQuery, Query, RegexQuery, TermQuery,
+    Occur as TOccur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -64,6 +65,10 @@ pub struct SearchOptions {
     pub category: Option<String>,
     /// Only notes carrying every one of these tags.
     pub tags: Vec<String>,
+    /// Only notes dated on or after this `YYYYMMDD` ([`crate::corpus::date_key`]).
+    pub since: Option<i64>,
+    /// Only notes dated on or before this `YYYYMMDD` ([`crate::corpus::date_key_end`]).
+    pub until: Option<i64>,
     /// Synonym groups (from the taxonomy): a query term also searches the other
     /// members of its group, at a lower weight.
     pub synonyms: Vec<Vec<String>>,
@@ -99,6 +104,8 @@ pub struct Hit {
     pub category: Option<String>,
     /// Effective subcategory, if any.
     pub subcategory: Option<String>,
+    /// Date as written in the front matter, if any.
+    pub date: Option<String>,
     /// Matched text in context.
     pub snippet: Snippet,
 }
@@ -180,6 +187,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
             ticker: text(f.ticker),
             category: text(f.category),
             subcategory: text(f.subcategory),
+            date: text(f.date),
             snippet,
         });
     }
@@ -352,6 +360,16 @@ impl QueryBuilder<'_> {
         }
         for t in &opts.tags {
             filters.push(exact(f.tags, &t.to_lowercase()));
+        }
+        if opts.since.is_some() || opts.until.is_some() {
+            let bound = |key: Option<i64>| match key {
+                Some(k) => Bound::Included(Term::from_field_i64(f.date_key, k)),
+                None => Bound::Unbounded,
+            };
+            filters.push(Box::new(RangeQuery::new(
+                bound(opts.since),
+                bound(opts.until),
+            )));
         }
         for (group, queries) in restrict {
             if group == "tags" {

@@ -210,6 +210,8 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         }),
         category: a.category,
         tags: a.tags,
+        since: date_option("--since", a.since.as_deref(), crate::corpus::date_key)?,
+        until: date_option("--until", a.until.as_deref(), crate::corpus::date_key_end)?,
         synonyms: tax.synonyms.clone(),
     };
     if opts.limit == 0 {
@@ -255,6 +257,23 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
     Ok(Exit::from_bool(results.total_hits > 0))
 }
 
+/// A `--since`/`--until` date as a `YYYYMMDD` bound.
+fn date_option(
+    flag: &str,
+    value: Option<&str>,
+    key: fn(&str) -> Option<i64>,
+) -> Result<Option<i64>> {
+    value
+        .map(|v| {
+            key(v).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "invalid date `{v}` for {flag}: use YYYY, YYYY-MM or YYYY-MM-DD"
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// The documented `search --json` shape (snippets as plain text).
 #[derive(serde::Serialize)]
 struct JsonSearch<'a> {
@@ -277,6 +296,7 @@ struct JsonHit<'a> {
     ticker: Option<&'a str>,
     category: Option<&'a str>,
     subcategory: Option<&'a str>,
+    date: Option<&'a str>,
     snippet: &'a str,
 }
 
@@ -299,6 +319,7 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
                     ticker: h.ticker.as_deref(),
                     category: h.category.as_deref(),
                     subcategory: h.subcategory.as_deref(),
+                    date: h.date.as_deref(),
                     snippet: &h.snippet.text,
                 })
                 .collect(),

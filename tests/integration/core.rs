@@ -30,6 +30,7 @@ struct HitJson {
     ticker: Option<String>,
     category: Option<String>,
     subcategory: Option<String>,
+    date: Option<String>,
     snippet: String,
 }
 
@@ -200,6 +201,59 @@ fn a_pasted_document_as_query_is_cut_to_64_terms() {
     env.cmd(["search", &phrase]).expect(1);
     let prefixes = format!("{}* ", "x".repeat(1_000)).repeat(60);
     env.cmd(["search", &prefixes]).expect(1);
+}
+
+#[test]
+fn date_filters_keep_notes_dated_in_range() {
+    let env = Env::shipped();
+    for (name, date) in [
+        ("old", Some("2023-05-02")),
+        ("july", Some("2024-07")),
+        ("late-july", Some("2024-07-20")),
+        ("undated", None),
+        ("odd", Some("last spring")),
+    ] {
+        let date = date.map(|d| format!("date: \"{d}\"\n")).unwrap_or_default();
+        env.write(
+            &format!("corpus/articles/{name}.md"),
+            &format!("---\ntitle: GPU market {name}\n{date}---\nGPU market news.\n"),
+        );
+    }
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["gpu", "market", "news", "--kind", "article"];
+        a.extend_from_slice(args);
+        let mut v: Vec<String> = search(&env, &a)
+            .hits
+            .into_iter()
+            .map(|h| h.id.trim_start_matches("articles/").to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(&["--since", "2024"]),
+        ["grayscale-decentralized-ai-2024", "july", "late-july"]
+    );
+    assert_eq!(ids(&["--until", "2024-06"]), ["old"]);
+    assert_eq!(ids(&["--since", "2024-07-15"]), ["late-july"]);
+    assert_eq!(
+        ids(&["--since", "2023", "--until", "2024-07"]),
+        [
+            "grayscale-decentralized-ai-2024",
+            "july",
+            "late-july",
+            "old"
+        ]
+    );
+    // The date is in each hit.
+    let r = search(&env, &["gpu market old", "--kind", "article"]);
+    assert_eq!(r.hits[0].date.as_deref(), Some("2023-05-02"));
+    let d = env.cmd(["search", "gpu", "--since", "May 2024"]).expect(2);
+    assert!(
+        d.stderr.contains("invalid date `May 2024` for --since"),
+        "{}",
+        d.stderr
+    );
 }
 
 #[test]
