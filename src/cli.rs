@@ -199,6 +199,9 @@ pub struct SearchArgs {
     /// the end of July); undated notes are left out.
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// Order of the hits.
+    #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+    pub sort: SortArg,
     /// Search the index as it is, without checking the notes for changes (for scripts
     /// that run `aikb index` once, then many searches). A missing index, or one built
     /// with another taxonomy, is still brought up to date first.
@@ -207,6 +210,15 @@ pub struct SearchArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Orders of search hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Best match first.
+    Relevance,
+    /// Newest first by front-matter date; undated notes last, ties by relevance.
+    Date,
 }
 
 /// Note kinds on the command line.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use serde::Serialize;
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery,
@@ -15,7 +16,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
-    DocAddress, DocId, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, Order, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term,
 };
 
 use crate::error::{Error, Result};
@@ -69,6 +70,9 @@ pub struct SearchOptions {
     pub since: Option<i64>,
     /// Only notes dated on or before this `YYYYMMDD` ([`crate::corpus::date_key_end`]).
     pub until: Option<i64>,
+    /// Newest notes first (by front-matter date; undated notes last, ties by score)
+    /// instead of best first.
+    pub newest_first: bool,
     /// Synonym groups (from the taxonomy): a query term also searches the other
     /// members of its group, at a lower weight.
     pub synonyms: Vec<Vec<String>>,
@@ -144,19 +148,31 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     let (clauses, dropped_terms) = query::limit(query::parse(query));
     // Never ask for more than there are: a huge --limit must not reserve memory for it.
     let limit = opts.limit.clamp(1, (searcher.num_docs() as usize).max(1));
-    let run = |q: &dyn Query| {
-        searcher
-            .search(
-                q,
-                &(
-                    TopDocs::with_limit(limit).order_by_score(),
-                    (Count, CategoryCounts),
-                ),
-            )
-            .map_err(|e| Error::index(&idx.dir, e))
-    };
     let q = builder.build(&clauses, opts);
-    let (top, (total, counts)) = run(&*q)?;
+    let index_err = |e| Error::index(&idx.dir, e);
+    let (top, (total, counts)) = if opts.newest_first {
+        // Newest first, undated notes last, ties by score.
+        let by_date = TopDocs::with_limit(limit).order_by((
+            (
+                SortByStaticFastValue::<i64>::for_field("date_key"),
+                Order::Desc,
+            ),
+            (SortBySimilarityScore, Order::Desc),
+        ));
+        let (top, rest) = searcher
+            .search(&*q, &(by_date, (Count, CategoryCounts)))
+            .map_err(index_err)?;
+        let top: Vec<(Score, DocAddress)> = top
+            .into_iter()
+            .map(|((_, score), addr)| (score, addr))
+            .collect();
+        (top, rest)
+    } else {
+        let by_score = TopDocs::with_limit(limit).order_by_score();
+        searcher
+            .search(&*q, &(by_score, (Count, CategoryCounts)))
+            .map_err(index_err)?
+    };
     let near_spellings = builder.near_spellings.take();
 
     let snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.body)

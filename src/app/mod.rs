@@ -212,6 +212,7 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         tags: a.tags,
         since: date_option("--since", a.since.as_deref(), crate::corpus::date_key)?,
         until: date_option("--until", a.until.as_deref(), crate::corpus::date_key_end)?,
+        newest_first: a.sort == crate::cli::SortArg::Date,
         synonyms: tax.synonyms.clone(),
     };
     if opts.limit == 0 {

@@ -245,6 +245,23 @@ fn date_filters_keep_notes_dated_in_range() {
             "old"
         ]
     );
+    // Newest first, undated notes last.
+    let order: Vec<String> = search(
+        &env,
+        &["gpu market news", "--kind", "article", "--sort", "date"],
+    )
+    .hits
+    .into_iter()
+    .map(|h| h.id.trim_start_matches("articles/").to_string())
+    .collect();
+    assert_eq!(order[0], "late-july");
+    // Both dated 2024-07: the better match first.
+    assert_eq!(order[1..3], ["july", "grayscale-decentralized-ai-2024"]);
+    assert_eq!(order[3], "old");
+    assert!(
+        order[4..].iter().all(|id| id == "undated" || id == "odd"),
+        "{order:?}"
+    );
     // The date is in each hit.
     let r = search(&env, &["gpu market old", "--kind", "article"]);
     assert_eq!(r.hits[0].date.as_deref(), Some("2023-05-02"));
