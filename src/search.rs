@@ -32,6 +32,9 @@ const TITLE_BOOST: f32 = 0.5;
 /// characters, and two edits from this many.
 const FUZZY_MIN_CHARS: usize = 4;
 const FUZZY_TWO_EDITS_CHARS: usize = 8;
+/// Weight of a near spelling's match, as for a synonym: below the words matched as
+/// written.
+const FUZZY_BOOST: f32 = SYNONYM_BOOST;
 /// At most this many words of one query are searched by near spellings.
 const MAX_NEAR_SPELLINGS: usize = 8;
 
@@ -505,7 +508,7 @@ impl QueryBuilder<'_> {
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
         if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS && self.unknown(word) {
             self.near_spellings.borrow_mut().push(word.to_string());
-            return self.fuzzy_word(word);
+            return self.fuzzy_word(word).map(|q| boost(q, FUZZY_BOOST));
         }
         let mut pieces = 0;
         let mut parts: Vec<&str> = Vec::new();
