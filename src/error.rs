@@ -41,10 +41,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Paths and messages may quote what a file holds: no control characters.
+        let path = crate::text::printable(&self.path);
+        let message = crate::text::printable(&self.message);
         match (self.line, self.column) {
-            (0, _) => write!(f, "{}: {}", self.path, self.message),
-            (l, 0) => write!(f, "{}:{}: {}", self.path, l, self.message),
-            (l, c) => write!(f, "{}:{}:{}: {}", self.path, l, c, self.message),
+            (0, _) => write!(f, "{path}: {message}"),
+            (l, 0) => write!(f, "{path}:{l}: {message}"),
+            (l, c) => write!(f, "{path}:{l}:{c}: {message}"),
         }
     }
 }

@@ -10,7 +10,12 @@ fn main() -> ExitCode {
         // `aikb search … | head` closes the pipe early: that is success.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "aikb: {e}");
+            let message = e.to_string();
+            let _ = writeln!(
+                std::io::stderr(),
+                "aikb: {}",
+                aikb::text::printable(&message)
+            );
             ExitCode::from(aikb::Exit::Error.code())
         }
     }

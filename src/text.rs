@@ -230,6 +230,24 @@ pub fn stemmer() -> rust_stemmers::Stemmer {
     rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
 }
 
+/// `s` with control characters written as escapes (`\u{1b}`, `\u{0}`, `\n`), for
+/// messages that quote file names or file contents: a hostile name cannot move the
+/// cursor or recolour the terminal, and a message stays on one line.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Truncates `s` to at most `max` characters on a char boundary, adding `…` if cut.
 pub fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -240,6 +258,12 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("plain – ünï"), "plain – ünï");
+        assert_eq!(printable("a\u{1b}[31mb\0c\nd"), "a\\u{1b}[31mb\\u{0}c\\nd");
+    }
 
     #[test]
     fn british_spellings_become_american() {

@@ -479,6 +479,22 @@ fn index_counts_and_search_is_never_stale() {
 }
 
 #[test]
+fn control_characters_in_messages_are_escaped() {
+    let env = Env::shipped();
+    // A file name and a YAML error that would recolour or clear the terminal.
+    env.write(
+        "corpus/articles/evil\u{1b}[2J.md",
+        "---\ntitle: [\u{1b}[31m\n---\nbody\n",
+    );
+    let d = env.cmd(["check"]).expect(1);
+    assert!(!d.stdout.contains('\u{1b}'), "{:?}", d.stdout);
+    assert!(d.stdout.contains("evil\\u{1b}[2J.md:"), "{}", d.stdout);
+    let d = env.cmd(["index"]).expect(0);
+    assert!(!d.stderr.contains('\u{1b}'), "{:?}", d.stderr);
+    assert!(d.stderr.contains("evil\\u{1b}[2J.md:"), "{}", d.stderr);
+}
+
+#[test]
 fn broken_notes_are_skipped_with_located_warnings() {
     let env = Env::shipped();
     env.write(
