@@ -106,6 +106,37 @@ fn raw_text_from_stdin() {
 }
 
 #[test]
+fn everyday_words_are_not_read_as_defi_or_rollup_terms() {
+    // "leveraging", "bridging", "final" and "sequences" share stems with leverage,
+    // bridge, finality and sequencer, which speak against AI only in those senses.
+    let env = Env::shipped();
+    let text = "An AI lab that is leveraging open models and bridging research and \
+                production; the final model sequences proteins.";
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin(text)
+        .json();
+    let against: Vec<&str> = r.results[0]
+        .evidence
+        .iter()
+        .filter(|e| e.category == "scope" && e.weight < 0.0)
+        .map(|e| e.matched.as_str())
+        .collect();
+    assert!(against.is_empty(), "{against:?}");
+    let defi = "Trade with 20x leverage; the bridge and the sequencer reach finality in seconds.";
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin(defi)
+        .json();
+    let against = r.results[0]
+        .evidence
+        .iter()
+        .filter(|e| e.category == "scope" && e.weight < 0.0)
+        .count();
+    assert!(against >= 3, "{:?}", r.results[0].evidence);
+}
+
+#[test]
 fn plain_descriptions_and_disclaimers() {
     let env = Env::shipped();
     for (text, want) in [
@@ -180,6 +211,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-5", 32),
         ("dev", 40),
         ("dev-2", 40),
+        ("dev-3", 32),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
