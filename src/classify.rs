@@ -477,7 +477,9 @@ impl<'t> Classifier<'t> {
                 .configure(Regex::config().hybrid_cache_capacity(DFA_CACHE_BYTES))
                 .build(&p)
                 .expect("validated");
-            let (gate, lits) = gate_literals(&p, cs);
+            // Read once for the literal gate and the line-span check.
+            let hir = regex_syntax::Parser::new().parse(&p).ok();
+            let (gate, lits) = gate_literals(hir.as_ref(), cs);
             for lit in lits {
                 if gate == Gate::WordStart {
                     let head_len = ascii_word(&lit).len();
@@ -508,9 +510,7 @@ impl<'t> Classifier<'t> {
                 regex,
                 signal,
                 gate,
-                one_line: regex_syntax::Parser::new()
-                    .parse(&p)
-                    .is_ok_and(|hir| !can_match_newline(&hir)),
+                one_line: hir.as_ref().is_some_and(|h| !can_match_newline(h)),
             });
         }
         let mut by_id: Vec<(usize, Vec<u8>)> =
@@ -1739,15 +1739,18 @@ fn folds_to_ascii(text: &str) -> bool {
 /// ends with, else none (the pattern always runs). Literals are extracted from the
 /// case-sensitive reading of the pattern and matched case-insensitively, a superset
 /// of the case-insensitive reading's matches.
-fn gate_literals(pattern: &str, case_sensitive: bool) -> (Gate, Vec<Vec<u8>>) {
-    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+fn gate_literals(
+    hir: Option<&regex_syntax::hir::Hir>,
+    case_sensitive: bool,
+) -> (Gate, Vec<Vec<u8>>) {
+    let Some(hir) = hir else {
         return (Gate::Always, Vec::new());
     };
     for (kind, gate) in [
         (ExtractKind::Prefix, Gate::Prefix),
         (ExtractKind::Suffix, Gate::Suffix),
     ] {
-        let seq = Extractor::new().kind(kind).extract(&hir);
+        let seq = Extractor::new().kind(kind).extract(hir);
         let Some(lits) = seq.literals() else { continue };
         if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
             continue;
@@ -2345,7 +2348,12 @@ mod gating {
 
     #[test]
     fn gates_follow_the_pattern_shape() {
-        let g = |p: &str| gate_literals(&ascii_word_boundaries(p), false).0;
+        let parse = |p: &str| {
+            regex_syntax::Parser::new()
+                .parse(&ascii_word_boundaries(p))
+                .ok()
+        };
+        let g = |p: &str| gate_literals(parse(p).as_ref(), false).0;
         assert_eq!(g(r"\b(rent|lease)s?\b[^.]{0,40}\bgpus?\b"), Gate::WordStart);
         assert_eq!(
             g(r"(rent|lease)s?\b"),
@@ -2355,7 +2363,7 @@ mod gating {
         assert_eq!(g(r"\B(rent|lease)"), Gate::Prefix, "inside a word");
         assert_eq!(g(r"\b(\d+ ?)?(petabytes?|PiB)\b"), Gate::Suffix);
         assert_eq!(g(r"\w{3,}"), Gate::Always, "no literal at all");
-        let (gate, lits) = gate_literals(&ascii_word_boundaries(r"\bZK-?ML\b"), true);
+        let (gate, lits) = gate_literals(parse(r"\bZK-?ML\b").as_ref(), true);
         assert_eq!(gate, Gate::WordStart);
         assert_eq!(lits, vec![b"zk-ml".to_vec(), b"zkml".to_vec()]);
     }

@@ -506,9 +506,11 @@ impl QueryBuilder<'_> {
     /// weight, part by part: the phrase ranks first, and a pair of tickers or a domain
     /// still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
-        if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS && self.unknown(word) {
+        if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS
+            && let Some(term) = self.unknown_term(word)
+        {
             self.near_spellings.borrow_mut().push(word.to_string());
-            return self.fuzzy_word(word).map(|q| boost(q, FUZZY_BOOST));
+            return self.fuzzy_word(word, &term).map(|q| boost(q, FUZZY_BOOST));
         }
         let mut pieces = 0;
         let mut parts: Vec<&str> = Vec::new();
@@ -539,65 +541,43 @@ impl QueryBuilder<'_> {
         disjunction(alts)
     }
 
-    /// Whether no note holds `word`, a single word (not one joined from several), as
-    /// written: its analysed term is in no ranked field, and it is no name or ticker.
-    fn unknown(&self, word: &str) -> bool {
+    /// The analysed term of `word` when no note holds it as written: `word` is a single
+    /// word (not one joined from several), its term is in no ranked field, and it is
+    /// no name or ticker.
+    fn unknown_term(&self, word: &str) -> Option<String> {
         let f = self.idx.fields;
-        let terms = self.tokens(word);
+        let mut terms = self.tokens(word);
         if terms.len() != 1 {
-            return false;
+            return None;
         }
+        let (_, term) = terms.pop().expect("one term");
         let held = |field: Field, text: &str| {
             self.searcher
                 .doc_freq(&Term::from_field_text(field, text))
                 .is_ok_and(|n| n > 0)
         };
-        let bare = word
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
-        if held(f.names, &bare) || held(f.ticker, &bare) {
-            return false;
-        }
-        !terms.iter().any(|(_, t)| {
-            [f.title, f.aliases, f.tag_text, f.body]
+        let bare = bare_lower(word);
+        let known = held(f.names, &bare)
+            || held(f.ticker, &bare)
+            || [f.title, f.aliases, f.tag_text, f.body]
                 .into_iter()
-                .any(|field| held(field, t))
-        })
+                .any(|field| held(field, &term));
+        (!known).then_some(term)
     }
 
-    /// A free word matched by near spellings: each of its analysed terms of at least
-    /// 4 characters within one edit (two from 8 characters, a transposition counting
-    /// as one) in the ranked text fields. Shorter terms, such as tickers, are not
-    /// stretched.
-    fn fuzzy_word(&self, word: &str) -> Option<Box<dyn Query>> {
+    /// A free word matched by near spellings: its analysed `term` in the ranked text
+    /// fields, and the word as typed against one-word names (a misspelt name can stem
+    /// differently from the name: `livepeer` stems to `livep`, `livepear` does not).
+    fn fuzzy_word(&self, word: &str, term: &str) -> Option<Box<dyn Query>> {
         let f = self.idx.fields;
-        let mut alts = Vec::new();
-        // The word as typed against one-word names: a misspelt name can stem
-        // differently from the name (`livepeer` stems to `livep`, `livepear` does not).
-        let bare = word
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
-        let n = bare.chars().count();
-        if n >= FUZZY_MIN_CHARS {
-            let distance = if n >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
-            let q = FuzzyTermQuery::new(Term::from_field_text(f.names, &bare), distance, true);
-            alts.push(Some(boost(Box::new(q), NAME_BOOST)));
-        }
-        for (_, term) in self.tokens(word) {
-            let n = term.chars().count();
-            if n < FUZZY_MIN_CHARS {
-                continue;
-            }
-            let distance = if n >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
-            for (field, weight) in [
-                (f.title, TITLE_BOOST),
-                (f.aliases, ALIAS_BOOST),
-                (f.tag_text, TAG_BOOST),
-                (f.body, BODY_BOOST),
-            ] {
-                let q = FuzzyTermQuery::new(Term::from_field_text(field, &term), distance, true);
-                alts.push(Some(boost(Box::new(q), weight)));
-            }
+        let mut alts = vec![near_spelling(f.names, &bare_lower(word), NAME_BOOST)];
+        for (field, weight) in [
+            (f.title, TITLE_BOOST),
+            (f.aliases, ALIAS_BOOST),
+            (f.tag_text, TAG_BOOST),
+            (f.body, BODY_BOOST),
+        ] {
+            alts.push(near_spelling(field, term, weight));
         }
         disjunction(alts)
     }
@@ -616,11 +596,12 @@ impl QueryBuilder<'_> {
         } else {
             TICKER_BOOST_LOWER
         };
+        let lower = bare.to_lowercase();
         disjunction(vec![
             self.text_query(f.title, word, TITLE_BOOST),
             self.text_query(f.aliases, word, ALIAS_BOOST),
-            (!bare.is_empty()).then(|| boost(exact(f.names, &bare.to_lowercase()), NAME_BOOST)),
-            (!bare.is_empty()).then(|| boost(exact(f.ticker, &bare.to_lowercase()), ticker_boost)),
+            (!lower.is_empty()).then(|| boost(exact(f.names, &lower), NAME_BOOST)),
+            (!lower.is_empty()).then(|| boost(exact(f.ticker, &lower), ticker_boost)),
             self.text_query(f.tag_text, word, TAG_BOOST),
             self.text_query(f.body, word, BODY_BOOST),
         ])
@@ -776,6 +757,26 @@ impl QueryBuilder<'_> {
         }
         out
     }
+}
+
+/// Words within one edit of `text` in `field` (two edits from 8 characters, a swap of
+/// two letters counting as one), or none when `text` is shorter than 4 characters:
+/// tickers and short words are not stretched.
+fn near_spelling(field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>> {
+    let n = text.chars().count();
+    if n < FUZZY_MIN_CHARS {
+        return None;
+    }
+    let distance = if n >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
+    let q = FuzzyTermQuery::new(Term::from_field_text(field, text), distance, true);
+    Some(boost(Box::new(q), weight))
+}
+
+/// `word` without the punctuation around it, in lower case: how names and tickers
+/// are indexed.
+fn bare_lower(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
 }
 
 /// A word joined by hyphens from two or three parts, one of them with a letter,
