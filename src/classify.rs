@@ -170,12 +170,89 @@ struct TermRef {
 }
 
 impl TrieNode {
-    #[inline]
     fn child(&self, word: u32) -> Option<u32> {
-        self.edges
-            .binary_search_by_key(&word, |e| e.0)
-            .ok()
-            .map(|k| self.edges[k].1)
+        child_in(&self.edges, word)
+    }
+}
+
+/// The child along `word` among a node's edges (sorted by word).
+#[inline]
+fn child_in(edges: &[(u32, u32)], word: u32) -> Option<u32> {
+    if edges.len() <= 8 {
+        return edges.iter().find(|e| e.0 == word).map(|e| e.1);
+    }
+    edges
+        .binary_search_by_key(&word, |e| e.0)
+        .ok()
+        .map(|k| edges[k].1)
+}
+
+/// The trie of terms laid out flat: node `n`'s edges are
+/// `edges[edge_at[n]..edge_at[n + 1]]` and its terms `terms[term_at[n]..term_at[n + 1]]`.
+struct Trie {
+    edge_at: Vec<u32>,
+    edges: Vec<(u32, u32)>,
+    term_at: Vec<u32>,
+    terms: Vec<TermRef>,
+}
+
+impl Trie {
+    fn new(nodes: &[TrieNode]) -> Trie {
+        let mut trie = Trie {
+            edge_at: vec![0],
+            edges: Vec::new(),
+            term_at: vec![0],
+            terms: Vec::new(),
+        };
+        for n in nodes {
+            trie.edges.extend_from_slice(&n.edges);
+            trie.edge_at.push(trie.edges.len() as u32);
+            trie.terms.extend_from_slice(&n.terms);
+            trie.term_at.push(trie.terms.len() as u32);
+        }
+        trie
+    }
+
+    #[inline]
+    fn edges(&self, node: u32) -> &[(u32, u32)] {
+        let n = node as usize;
+        &self.edges[self.edge_at[n] as usize..self.edge_at[n + 1] as usize]
+    }
+
+    #[inline]
+    fn terms(&self, node: u32) -> &[TermRef] {
+        let n = node as usize;
+        &self.terms[self.term_at[n] as usize..self.term_at[n + 1] as usize]
+    }
+}
+
+/// Lists per key, laid out flat: key `k`'s list is `items[at[k]..at[k + 1]]`.
+struct FlatLists {
+    at: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl FlatLists {
+    fn new<'a>(lists: impl IntoIterator<Item = &'a [u32]>) -> FlatLists {
+        let mut flat = FlatLists {
+            at: vec![0],
+            items: Vec::new(),
+        };
+        for list in lists {
+            flat.items.extend_from_slice(list);
+            flat.at.push(flat.items.len() as u32);
+        }
+        flat
+    }
+
+    /// The list of `key`; empty for a key beyond the lists (such as [`NO_WORD`]).
+    #[inline]
+    fn get(&self, key: u32) -> &[u32] {
+        let k = key as usize;
+        match (self.at.get(k), self.at.get(k + 1)) {
+            (Some(&from), Some(&to)) => &self.items[from as usize..to as usize],
+            _ => &[],
+        }
     }
 }
 
@@ -273,6 +350,10 @@ struct WordLiteral {
     /// The patterns (index into `Classifier::patterns`) it gates, each with a rest of
     /// its literals (lower case; empty when the literal is `head`), sorted.
     patterns: Vec<(usize, Box<[u8]>)>,
+    /// Per entry of `patterns`, the first (up to) 8 bytes of its rest as a
+    /// little-endian number and the mask of those bytes: most rests are told apart
+    /// from the text by one comparison.
+    heads8: Vec<(u64, u64)>,
 }
 
 impl WordLiteral {
@@ -281,10 +362,13 @@ impl WordLiteral {
     #[inline]
     fn push_starts(&self, bytes: &[u8], at: usize, starts: &mut Starts) {
         let after = at + self.head.len();
+        let next8 = lower8(load8(&bytes[after.min(bytes.len())..]));
         let mut last = usize::MAX;
-        for (pi, rest) in &self.patterns {
+        for ((pi, rest), &(value, mask)) in self.patterns.iter().zip(&self.heads8) {
             if *pi != last
-                && (rest.is_empty()
+                && next8 & mask == value
+                && (rest.len() <= 8
+                    && after + rest.len() <= bytes.len()
                     || bytes
                         .get(after..after + rest.len())
                         .is_some_and(|t| t.eq_ignore_ascii_case(rest)))
@@ -293,6 +377,19 @@ impl WordLiteral {
                 last = *pi;
             }
         }
+    }
+
+    /// Fills [`WordLiteral::heads8`] from `patterns`.
+    fn index_rests(&mut self) {
+        self.heads8 = self
+            .patterns
+            .iter()
+            .map(|(_, rest)| {
+                let n = rest.len().min(8);
+                let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+                (load8(&rest[..n]), mask)
+            })
+            .collect();
     }
 
     /// Whether a word (as `\b` delimits it) may begin this literal.
@@ -320,11 +417,12 @@ pub struct Classifier<'t> {
     vocabulary: HashMap<Box<str>, u32>,
     /// Per vocabulary id, the term words (ids) it stands for: itself when a term uses
     /// it, and `gpu` for `gpus` (the stemmer keeps some plurals as they are).
-    stands_for: Vec<Vec<u32>>,
+    stands_for: FlatLists,
     /// The terms as a trie over their words (vocabulary ids); node 0 is the root.
-    trie: Vec<TrieNode>,
-    /// Per vocabulary id, its child of the trie's root, or [`NO_WORD`].
-    roots: Vec<u32>,
+    trie: Trie,
+    /// Per vocabulary id, the trie nodes a term starts at when the word is its first:
+    /// the root's children along the words it stands for.
+    starts: FlatLists,
     /// Where each category's subcategories start in a row of all subcategories.
     sub_offsets: Vec<usize>,
     nears: Vec<Near>,
@@ -457,11 +555,14 @@ impl<'t> Classifier<'t> {
             }
             stands_for[plural].push(v);
         }
-        let trie = build_trie(&terms, &signals);
-        let mut roots = vec![NO_WORD; vocabulary.len()];
-        for &(w, node) in &trie[0].edges {
-            roots[w as usize] = node;
-        }
+        let nodes = build_trie(&terms, &signals);
+        let starts: Vec<Vec<u32>> = stands_for
+            .iter()
+            .map(|words| words.iter().filter_map(|&w| nodes[0].child(w)).collect())
+            .collect();
+        let starts = FlatLists::new(starts.iter().map(Vec::as_slice));
+        let stands_for = FlatLists::new(stands_for.iter().map(Vec::as_slice));
+        let trie = Trie::new(&nodes);
 
         let mut literal_ids: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut literal_patterns: Vec<Vec<usize>> = Vec::new();
@@ -492,6 +593,7 @@ impl<'t> Classifier<'t> {
                             head: key.0,
                             whole: key.1,
                             patterns: Vec::new(),
+                            heads8: Vec::new(),
                         });
                     }
                     if !word_literals[id].patterns.contains(&entry) {
@@ -527,6 +629,7 @@ impl<'t> Classifier<'t> {
         let mut word_literals_by_first: Vec<Vec<u32>> = vec![Vec::new(); 128];
         for (j, l) in word_literals.iter_mut().enumerate() {
             l.patterns.sort();
+            l.index_rests();
             word_literals_by_first[usize::from(l.head[0])].push(j as u32);
         }
         Classifier {
@@ -537,7 +640,7 @@ impl<'t> Classifier<'t> {
             vocabulary,
             stands_for,
             trie,
-            roots,
+            starts,
             sub_offsets: std::iter::once(0)
                 .chain(taxonomy.categories.iter().scan(0, |n, c| {
                     *n += c.subcategories.len();
@@ -657,7 +760,6 @@ impl<'t> Classifier<'t> {
         let ScanState {
             at: mut i,
             mut run,
-            mut joined,
             mut word,
             mut sentence,
             ends_sentence: mut pending_end,
@@ -713,7 +815,6 @@ impl<'t> Classifier<'t> {
                 *state = ScanState {
                     at: start,
                     run,
-                    joined,
                     word,
                     sentence,
                     ends_sentence,
@@ -770,16 +871,9 @@ impl<'t> Classifier<'t> {
                     self.inner_word_starts(text, start, end, starts);
                 }
             }
-            if info.id == NO_WORD && info.exact == NO_WORD {
-                if joined {
-                    run += 1;
-                }
-                joined = false;
-                continue;
-            }
-            if joined && barrier {
-                run += 1;
-            }
+            // Every word is kept, so a phrase cannot step over a word no term needs
+            // (it stands for no term word); a run only ends at a barrier.
+            run += u32::from(barrier);
             if info.head {
                 heads.push(tokens.len() as u32);
             }
@@ -792,7 +886,6 @@ impl<'t> Classifier<'t> {
                 start: start as u32,
                 end: end as u32,
             });
-            joined = true;
         }
         true
     }
@@ -802,10 +895,7 @@ impl<'t> Classifier<'t> {
         let n = normalize_word(surface, &self.stemmer);
         let id = self.vocabulary.get(n.as_str()).copied();
         let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
-        let starts_term = |id: Option<u32>| {
-            id.and_then(|v| self.stands_for.get(v as usize))
-                .is_some_and(|words| words.iter().any(|&w| self.roots[w as usize] != NO_WORD))
-        };
+        let starts_term = |id: Option<u32>| id.is_some_and(|v| !self.starts.get(v).is_empty());
         let from = literals.len() as u32;
         // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
         let w = ascii_word(surface.as_bytes());
@@ -879,28 +969,27 @@ impl<'t> Classifier<'t> {
         };
         for &i in heads {
             let i = i as usize;
-            let run = tokens[i].run;
+            let head = tokens[i];
             stack.clear();
-            for w in tokens[i].stands_for(self) {
-                let node = self.roots[w as usize];
-                if node != NO_WORD {
-                    stack.push((node, i, i));
-                }
+            for id in [head.id, head.exact] {
+                stack.extend(self.starts.get(id).iter().map(|&node| (node, i, i)));
             }
             while let Some((node, first, last)) = stack.pop() {
-                let node = &self.trie[node as usize];
-                for t in &node.terms {
+                for t in self.trie.terms(node) {
                     found(t, first, last);
                 }
-                if node.edges.is_empty() {
+                let edges = self.trie.edges(node);
+                if edges.is_empty() {
                     continue;
                 }
-                let Some(next) = tokens.get(last + 1).filter(|t| t.run == run) else {
+                let Some(next) = tokens.get(last + 1).filter(|t| t.run == head.run) else {
                     continue;
                 };
-                for w in next.stands_for(self) {
-                    if let Some(child) = node.child(w) {
-                        stack.push((child, first, last + 1));
+                for id in [next.id, next.exact] {
+                    for &w in self.stands_for.get(id) {
+                        if let Some(child) = child_in(edges, w) {
+                            stack.push((child, first, last + 1));
+                        }
                     }
                 }
             }
@@ -1510,8 +1599,6 @@ fn ascii_word_boundaries(pattern: &str) -> String {
 struct ScanState {
     at: usize,
     run: u32,
-    /// Whether the previous word was a token: only then can a phrase go on.
-    joined: bool,
     word: u32,
     sentence: u32,
     /// What the gap before the word at `at` ended.
@@ -1657,8 +1744,8 @@ struct WordInfo {
     head: bool,
 }
 
-/// A word some term needs: its vocabulary id, the run it belongs to (words of one run
-/// are adjacent) and its span in the text.
+/// A word of the text: its vocabulary ids, the run it belongs to (a run ends where
+/// sentence punctuation or another barrier comes between two words) and its span.
 #[derive(Clone, Copy)]
 struct Token {
     /// Vocabulary ids of the word's normalised and exact forms, or [`NO_WORD`].
@@ -1674,16 +1761,6 @@ struct Token {
 
 /// A token's id when the vocabulary lacks that form of the word.
 const NO_WORD: u32 = u32::MAX;
-
-impl Token {
-    /// The term words (vocabulary ids) this word stands for.
-    #[inline]
-    fn stands_for<'c>(&self, c: &'c Classifier<'_>) -> impl Iterator<Item = u32> + 'c {
-        let of = |id: u32| c.stands_for.get(id as usize).map_or(&[][..], Vec::as_slice);
-        let (a, b) = (of(self.id), of(self.exact));
-        a.iter().chain(b).copied()
-    }
-}
 
 /// The vocabulary key of a word matched as written (`=term`): lower case, acronym
 /// plural reduced, marked so it never collides with a stem.
@@ -1716,6 +1793,31 @@ thread_local! {
         words: WordMap::default(),
         literals: Vec::new(),
     });
+}
+
+/// The first (up to) 8 bytes of `bytes` as a little-endian number, zero-padded.
+#[inline]
+fn load8(bytes: &[u8]) -> u64 {
+    match bytes.get(..8) {
+        Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+        None => bytes
+            .iter()
+            .rev()
+            .fold(0u64, |v, &b| (v << 8) | u64::from(b)),
+    }
+}
+
+/// ASCII lower case of the 8 bytes packed in `x` (other bytes unchanged).
+#[inline]
+fn lower8(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !HIGH;
+    // The high bit of each byte: set when the byte is at least `A`, and when it is
+    // past `Z`; an upper-case ASCII letter is the first without the second.
+    let from_a = low7.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let past_z = low7.wrapping_add(0x2525_2525_2525_2525);
+    let upper = from_a & !past_z & !x & HIGH;
+    x | (upper >> 2)
 }
 
 /// The leading ASCII letters and digits of `bytes`: a word as `\b` (ASCII) sees it.
@@ -2164,6 +2266,19 @@ categories:
     }
 
     #[test]
+    fn eight_bytes_lower_case_like_one_at_a_time() {
+        for b in 0..=255u8 {
+            for pos in [0, 3, 7] {
+                let mut bytes = *b"Zz@[`{A\xff";
+                bytes[pos] = b;
+                let want: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+                assert_eq!(lower8(load8(&bytes)), load8(&want), "byte {b} at {pos}");
+            }
+        }
+        assert_eq!(load8(b"ab"), u64::from(b'a') | u64::from(b'b') << 8);
+    }
+
+    #[test]
     fn word_boundaries_become_ascii() {
         assert_eq!(
             ascii_word_boundaries(r"\bzk-?ml\b"),
@@ -2418,32 +2533,22 @@ mod gating {
         false
     }
 
-    /// (id, exact, run, word, sentence, start, end) of each token, found the plain way.
+    /// (id, exact, run, word, sentence, start, end) of each word, found the plain way.
     fn plain_tokens(c: &Classifier<'_>, text: &str) -> Vec<[u32; 7]> {
         let mut out = Vec::new();
         let mut run = 0u32;
-        let mut prev_end: Option<usize> = None;
         let (mut word, mut sentence, mut last_end) = (0u32, 0u32, 0usize);
         let mut literals = Vec::new();
         for (start, end) in crate::text::word_spans(text) {
             if last_end > 0 && ends_sentence(&text[last_end..start]) {
                 sentence += 1;
             }
+            if is_barrier(&text[last_end..start]) {
+                run += 1;
+            }
             last_end = end;
             word += 1;
             let info = c.word_info(&text[start..end], &mut literals);
-            if info.id == NO_WORD && info.exact == NO_WORD {
-                if prev_end.is_some() {
-                    run += 1;
-                }
-                prev_end = None;
-                continue;
-            }
-            if let Some(pe) = prev_end
-                && is_barrier(&text[pe..start])
-            {
-                run += 1;
-            }
             out.push([
                 info.id,
                 info.exact,
@@ -2453,7 +2558,6 @@ mod gating {
                 start as u32,
                 end as u32,
             ]);
-            prev_end = Some(end);
         }
         out
     }
@@ -2519,7 +2623,7 @@ mod gating {
                 let want: Vec<u32> = (0..got.len() as u32)
                     .filter(|&i| {
                         let t = tokens[i as usize];
-                        t.stands_for(&c).any(|w| c.roots[w as usize] != NO_WORD)
+                        !c.starts.get(t.id).is_empty() || !c.starts.get(t.exact).is_empty()
                     })
                     .collect();
                 assert_eq!(heads, want, "on {text:?}");
