@@ -777,9 +777,16 @@ impl<'t> Classifier<'t> {
                     break None;
                 }
                 let b = bytes[i];
-                match BYTE_CLASS[usize::from(b)] {
-                    WORD => break Some(i),
-                    JOINS => i += 1,
+                // Most gaps are one space: the two commonest classes first.
+                let class = BYTE_CLASS[usize::from(b)];
+                if class == WORD {
+                    break Some(i);
+                }
+                if class == JOINS {
+                    i += 1;
+                    continue;
+                }
+                match class {
                     NEWLINE => {
                         newlines = newlines.saturating_add(1);
                         if newlines > 1 {
@@ -822,30 +829,33 @@ impl<'t> Classifier<'t> {
                 };
                 return false;
             }
-            // The word.
-            i += 1;
-            if bytes[start] >= 0x80 {
-                i = start
-                    + text[start..]
-                        .chars()
-                        .next()
-                        .expect("char boundary")
-                        .len_utf8();
-            }
-            while i < n {
-                let b = bytes[i];
-                if b < 0x80 {
-                    if BYTE_CLASS[usize::from(b)] != WORD {
-                        break;
+            // The word: ASCII letters and digits eight bytes at a time, other
+            // characters one at a time.
+            i = start;
+            loop {
+                match bytes.get(i..i + 8) {
+                    Some(chunk) => {
+                        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                        let alnum = (!ascii_alnum8(x) & 0x8080_8080_8080_8080).trailing_zeros() / 8;
+                        i += alnum as usize;
+                        if alnum == 8 {
+                            continue;
+                        }
                     }
-                    i += 1;
-                } else {
-                    let c = text[i..].chars().next().expect("char boundary");
-                    if !is_word_char(c) {
-                        break;
+                    None => {
+                        while i < n && BYTE_CLASS[usize::from(bytes[i])] == WORD {
+                            i += 1;
+                        }
                     }
-                    i += c.len_utf8();
                 }
+                if i < n && bytes[i] >= 0x80 {
+                    let c = text[i..].chars().next().expect("char boundary");
+                    if is_word_char(c) {
+                        i += c.len_utf8();
+                        continue;
+                    }
+                }
+                break;
             }
             let end = i;
             if word > 0 && ends_sentence {
@@ -1807,6 +1817,22 @@ fn load8(bytes: &[u8]) -> u64 {
     }
 }
 
+/// The high bit of each of the 8 bytes packed in `x` that is an ASCII letter or digit.
+#[inline]
+fn ascii_alnum8(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const fn each(b: u8) -> u64 {
+        u64::from_le_bytes([b; 8])
+    }
+    let low7 = x & !HIGH;
+    // For 7-bit bytes, `v + (0x80 - lo)` sets the high bit when `v >= lo`, and
+    // `v + (0x7f - hi)` when `v > hi`; no carry crosses into the next byte.
+    let folded = low7 | each(0x20);
+    let letter = folded.wrapping_add(each(0x80 - b'a')) & !folded.wrapping_add(each(0x7f - b'z'));
+    let digit = low7.wrapping_add(each(0x80 - b'0')) & !low7.wrapping_add(each(0x7f - b'9'));
+    (letter | digit) & !x & HIGH
+}
+
 /// ASCII lower case of the 8 bytes packed in `x` (other bytes unchanged).
 #[inline]
 fn lower8(x: u64) -> u64 {
@@ -2276,6 +2302,20 @@ categories:
             }
         }
         assert_eq!(load8(b"ab"), u64::from(b'a') | u64::from(b'b') << 8);
+    }
+
+    #[test]
+    fn eight_bytes_find_letters_and_digits_like_one_at_a_time() {
+        for b in 0..=255u8 {
+            for pos in [0, 4, 7] {
+                let mut bytes = *b"a0Z9 @[\xc3";
+                bytes[pos] = b;
+                let want = bytes.iter().enumerate().fold(0u64, |m, (k, c)| {
+                    m | (u64::from(c.is_ascii_alphanumeric()) << (8 * k + 7))
+                });
+                assert_eq!(ascii_alnum8(load8(&bytes)), want, "byte {b} at {pos}");
+            }
+        }
     }
 
     #[test]
