@@ -367,8 +367,7 @@ impl WordLiteral {
         for ((pi, rest), &(value, mask)) in self.patterns.iter().zip(&self.heads8) {
             if *pi != last
                 && next8 & mask == value
-                && (rest.len() <= 8
-                    && after + rest.len() <= bytes.len()
+                && (rest.len() <= 8 && after + rest.len() <= bytes.len()
                     || bytes
                         .get(after..after + rest.len())
                         .is_some_and(|t| t.eq_ignore_ascii_case(rest)))
@@ -386,7 +385,11 @@ impl WordLiteral {
             .iter()
             .map(|(_, rest)| {
                 let n = rest.len().min(8);
-                let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+                let mask = if n == 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * n)) - 1
+                };
                 (load8(&rest[..n]), mask)
             })
             .collect();
@@ -434,7 +437,13 @@ pub struct Classifier<'t> {
     /// The literals of the other gated patterns, matched case-insensitively on the
     /// raw text.
     literals: Option<AhoCorasick>,
-    /// The patterns (index into `patterns`) each of those literals belongs to.
+    /// Those literals (and their ids) that are all ASCII letters and digits: such a
+    /// literal only occurs inside a word, so each distinct word is searched for them
+    /// once, when first seen, and the raw-text automaton leaves them out.
+    inner_literals: Vec<(Box<[u8]>, u32)>,
+    /// The literal id of each literal of the automaton.
+    raw_literal_ids: Vec<u32>,
+    /// The patterns (index into `patterns`) each literal (of either kind) belongs to.
     literal_patterns: Vec<Vec<usize>>,
     stemmer: rust_stemmers::Stemmer,
 }
@@ -618,14 +627,23 @@ impl<'t> Classifier<'t> {
         let mut by_id: Vec<(usize, Vec<u8>)> =
             literal_ids.into_iter().map(|(l, id)| (id, l)).collect();
         by_id.sort();
-        let literals = (!by_id.is_empty()).then(|| {
+        let (inner, raw): (Vec<_>, Vec<_>) = by_id
+            .into_iter()
+            .partition(|(_, l)| l.iter().all(u8::is_ascii_alphanumeric));
+        let inner_literals = inner
+            .into_iter()
+            .map(|(id, l)| (l.into_boxed_slice(), id as u32))
+            .collect();
+        let raw_literal_ids: Vec<u32> = raw.iter().map(|&(id, _)| id as u32).collect();
+        let literals = (!raw.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
-                .build(by_id.iter().map(|(_, l)| l))
+                .build(raw.iter().map(|(_, l)| l))
                 .expect("pattern literals are short")
         });
+
         let mut word_literals_by_first: Vec<Vec<u32>> = vec![Vec::new(); 128];
         for (j, l) in word_literals.iter_mut().enumerate() {
             l.patterns.sort();
@@ -652,6 +670,8 @@ impl<'t> Classifier<'t> {
             word_literals,
             word_literals_by_first,
             literals,
+            inner_literals,
+            raw_literal_ids,
             literal_patterns,
             stemmer,
         }
@@ -683,7 +703,7 @@ impl<'t> Classifier<'t> {
             scratch.tally.reset(self.signals.len());
             for (si, seg) in segments.iter().enumerate() {
                 let lines = Lines::new(seg);
-                scratch.starts.reset(self.patterns.len());
+                scratch.plan.reset(self.patterns.len());
                 scratch.near_found.clear();
                 scratch.near_found.resize(self.nears.len(), 0);
                 // Long texts are matched a piece at a time, so the words of a piece
@@ -708,15 +728,9 @@ impl<'t> Classifier<'t> {
                         break;
                     }
                 }
-                let Scratch {
-                    starts,
-                    whole,
-                    lines: pattern_lines,
-                    tally,
-                    ..
-                } = &mut *scratch;
+                let Scratch { plan, tally, .. } = &mut *scratch;
                 let mut sink = SegmentSink::new(tally, &lines, si, seg.field);
-                self.match_patterns(seg, starts, whole, pattern_lines, &mut sink);
+                self.match_patterns(seg, plan, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
             self.score(segments, tally, score)
@@ -742,14 +756,16 @@ impl<'t> Classifier<'t> {
             owner,
             tokens,
             heads,
-            starts,
+            plan,
             words,
             literals,
+            inner_hits,
             ..
         } = scratch;
         if *owner != self.id || words.len() > WORD_CACHE_MAX {
             words.clear();
             literals.clear();
+            inner_hits.clear();
             *owner = self.id;
         }
         tokens.clear();
@@ -865,20 +881,23 @@ impl<'t> Classifier<'t> {
             let info = match words.get_in(text, start, end) {
                 Some(info) => *info,
                 None => {
-                    let info = self.word_info(&text[start..end], literals);
+                    let info = self.word_info(&text[start..end], literals, inner_hits);
                     words.insert(&text[start..end], info);
                     info
                 }
             };
+            for &(lit, offset) in &inner_hits[info.inner.0 as usize..info.inner.1 as usize] {
+                self.literal_at(lit as usize, start + offset as usize, bytes, plan);
+            }
             if want_literals {
                 // `_` is a word character to `\b`, so no word-start match follows it.
                 if start == 0 || bytes[start - 1] != b'_' {
                     for &j in &literals[info.literals.0 as usize..info.literals.1 as usize] {
-                        self.word_literals[j as usize].push_starts(bytes, start, starts);
+                        self.word_literals[j as usize].push_starts(bytes, start, &mut plan.starts);
                     }
                 }
                 if !info.ascii {
-                    self.inner_word_starts(text, start, end, starts);
+                    self.inner_word_starts(text, start, end, &mut plan.starts);
                 }
             }
             // Every word is kept, so a phrase cannot step over a word no term needs
@@ -901,7 +920,12 @@ impl<'t> Classifier<'t> {
     }
 
     /// The cached facts of a word not seen before.
-    fn word_info(&self, surface: &str, literals: &mut Vec<u32>) -> WordInfo {
+    fn word_info(
+        &self,
+        surface: &str,
+        literals: &mut Vec<u32>,
+        inner_hits: &mut Vec<(u32, u32)>,
+    ) -> WordInfo {
         let n = normalize_word(surface, &self.stemmer);
         let id = self.vocabulary.get(n.as_str()).copied();
         let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
@@ -917,9 +941,21 @@ impl<'t> Classifier<'t> {
                 }
             }
         }
+        let inner_from = inner_hits.len() as u32;
+        let bytes = surface.as_bytes();
+        for at in 0..bytes.len() {
+            for (lit, id) in &self.inner_literals {
+                if bytes[at..].len() >= lit.len()
+                    && bytes[at..at + lit.len()].eq_ignore_ascii_case(lit)
+                {
+                    inner_hits.push((*id, at as u32));
+                }
+            }
+        }
         WordInfo {
             id: id.unwrap_or(NO_WORD),
             exact: exact.unwrap_or(NO_WORD),
+            inner: (inner_from, inner_hits.len() as u32),
             literals: (from, literals.len() as u32),
             ascii: surface.is_ascii(),
             head: starts_term(id) || starts_term(exact),
@@ -1006,6 +1042,25 @@ impl<'t> Classifier<'t> {
         }
     }
 
+    /// Notes that literal `lit` of the gated patterns occurs at `at` in `bytes`: where
+    /// its patterns must run.
+    #[inline]
+    fn literal_at(&self, lit: usize, at: usize, bytes: &[u8], plan: &mut Plan) {
+        for &pi in &self.literal_patterns[lit] {
+            let p = &self.patterns[pi];
+            match p.gate {
+                Gate::Prefix => plan.starts.push(pi, at),
+                Gate::Suffix if p.one_line => {
+                    let from = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+                    let to = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                    plan.lines.push(pi, (from, to));
+                }
+                _ => plan.whole[pi] = true,
+            }
+            plan.unordered |= p.gate != Gate::WordStart;
+        }
+    }
+
     /// Finds the `near` signals among the occurrences of their groups' terms: from each
     /// occurrence of the first group (of either group when unordered), an occurrence of
     /// each next group that starts after the previous one ends, at most `within` words
@@ -1055,55 +1110,37 @@ impl<'t> Classifier<'t> {
     /// segment finds the literals the patterns start or end with; a prefix-gated
     /// pattern then runs anchored at each of its literals, a suffix-gated one over the
     /// segment if any of its literals occurs, and a pattern without literals always.
-    fn match_patterns(
-        &self,
-        seg: &Segment<'_>,
-        starts: &mut Starts,
-        whole: &mut Vec<bool>,
-        lines: &mut Buckets<(usize, usize)>,
-        sink: &mut impl HitSink,
-    ) {
+    fn match_patterns(&self, seg: &Segment<'_>, plan: &mut Plan, sink: &mut impl HitSink) {
         if self.patterns.is_empty() {
             return;
         }
         let text = seg.text;
-        whole.clear();
-        whole.resize(self.patterns.len(), false);
-        lines.reset(self.patterns.len());
         if folds_to_ascii(text) {
-            whole.iter_mut().for_each(|w| *w = true);
+            plan.whole.iter_mut().for_each(|w| *w = true);
         } else {
             if let Some(ac) = &self.literals {
-                let mut unordered = false;
                 let bytes = text.as_bytes();
                 for m in ac.find_overlapping_iter(text) {
-                    for &pi in &self.literal_patterns[m.pattern().as_usize()] {
-                        let p = &self.patterns[pi];
-                        match p.gate {
-                            Gate::Prefix => {
-                                starts.push(pi, m.start());
-                                unordered = true;
-                            }
-                            Gate::Suffix if p.one_line => {
-                                let at = m.start();
-                                let from =
-                                    memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-                                let to = memchr::memchr(b'\n', &bytes[at..])
-                                    .map_or(bytes.len(), |i| at + i);
-                                lines.push(pi, (from, to));
-                            }
-                            _ => whole[pi] = true,
-                        }
-                    }
+                    let lit = self.raw_literal_ids[m.pattern().as_usize()] as usize;
+                    self.literal_at(lit, m.start(), bytes, plan);
                 }
-                if unordered {
-                    starts.sort_by_key(|&at| at);
-                }
+            }
+            if plan.unordered {
+                // Found out of order (the automaton reports by end), or from both the
+                // words and the automaton.
+                plan.starts.sort_by_key(|&at| at);
+                plan.lines.sort_by_key(|&window| window);
             }
             for (pi, p) in self.patterns.iter().enumerate() {
-                whole[pi] |= p.gate == Gate::Always;
+                plan.whole[pi] |= p.gate == Gate::Always;
             }
         }
+        let Plan {
+            starts,
+            whole,
+            lines,
+            ..
+        } = plan;
         let applies = |p: &Pattern| {
             let sig = &self.signals[p.signal];
             sig.fields.is_empty() || sig.fields.contains(&seg.field)
@@ -1628,16 +1665,12 @@ struct Scratch {
     heads: Vec<u32>,
     /// Trie walk of term matching: (node, first token, last token) to follow.
     stack: Vec<(u32, usize, usize)>,
-    /// Candidate starts of gated patterns in the current segment.
-    starts: Starts,
+    /// Where the gated patterns run in the current segment.
+    plan: Plan,
     /// Matches of each `near` signal found so far in the current segment.
     near_found: Vec<usize>,
     /// Occurrences of `near` group terms in the current segment.
     occurrences: Buckets<Occurrence>,
-    /// Per pattern: whether it runs over the whole current segment.
-    whole: Vec<bool>,
-    /// Per one-line suffix-gated pattern: the lines (start, end) it runs over.
-    lines: Buckets<(usize, usize)>,
     /// The hits of the current classification, tallied per signal.
     tally: Tally,
     score: ScoreBufs,
@@ -1646,6 +1679,32 @@ struct Scratch {
     words: WordMap<WordInfo>,
     /// The word-start literals of cached words, as ranges in [`WordInfo::literals`].
     literals: Vec<u32>,
+    /// (literal, offset) of the inner literals in cached words, as ranges in
+    /// [`WordInfo::inner`].
+    inner_hits: Vec<(u32, u32)>,
+}
+
+/// Where the gated patterns run in a segment, gathered while it is read.
+#[derive(Default)]
+struct Plan {
+    /// Candidate starts of anchored runs, per pattern.
+    starts: Starts,
+    /// Per pattern: whether it runs over the whole segment.
+    whole: Vec<bool>,
+    /// Per one-line suffix-gated pattern: the lines (start, end) it runs over.
+    lines: Buckets<(usize, usize)>,
+    /// Whether `starts` or `lines` may be out of order.
+    unordered: bool,
+}
+
+impl Plan {
+    fn reset(&mut self, patterns: usize) {
+        self.starts.reset(patterns);
+        self.whole.clear();
+        self.whole.resize(patterns, false);
+        self.lines.reset(patterns);
+        self.unordered = false;
+    }
 }
 
 /// Values grouped by a small key (a pattern, a `near` signal), each group kept in the
@@ -1748,6 +1807,9 @@ struct WordInfo {
     exact: u32,
     /// Range of `Scratch::literals`: the word-start literals the word may begin.
     literals: (u32, u32),
+    /// Range of `Scratch::inner_hits`: where the word holds a literal of
+    /// [`Classifier::inner_literals`].
+    inner: (u32, u32),
     /// Whether the word is all ASCII.
     ascii: bool,
     /// Whether some term may start with it.
@@ -1793,15 +1855,14 @@ thread_local! {
         tokens: Vec::new(),
         heads: Vec::new(),
         stack: Vec::new(),
-        starts: Starts::default(),
+        plan: Plan::default(),
         occurrences: Buckets::default(),
         near_found: Vec::new(),
-        whole: Vec::new(),
-        lines: Buckets::default(),
         tally: Tally::default(),
         score: ScoreBufs::default(),
         words: WordMap::default(),
         literals: Vec::new(),
+        inner_hits: Vec::new(),
     });
 }
 
@@ -2411,16 +2472,10 @@ mod gating {
         let mut hits = Vec::new();
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            scratch.starts.reset(c.patterns.len());
+            scratch.plan.reset(c.patterns.len());
             let mut state = ScanState::default();
             while !c.scan(text, &mut state, &mut scratch) {}
-            let Scratch {
-                starts,
-                whole,
-                lines,
-                ..
-            } = &mut *scratch;
-            c.match_patterns(&seg, starts, whole, lines, &mut hits);
+            c.match_patterns(&seg, &mut scratch.plan, &mut hits);
         });
         hits.into_iter().collect()
     }
@@ -2588,7 +2643,7 @@ mod gating {
             }
             last_end = end;
             word += 1;
-            let info = c.word_info(&text[start..end], &mut literals);
+            let info = c.word_info(&text[start..end], &mut literals, &mut Vec::new());
             out.push([
                 info.id,
                 info.exact,
@@ -2639,7 +2694,7 @@ mod gating {
                 // Every piece of the scan, in a row.
                 let (mut tokens, mut heads, mut pieces) = (Vec::new(), Vec::new(), 0);
                 let mut state = ScanState::default();
-                scratch.starts.reset(c.patterns.len());
+                scratch.plan.reset(c.patterns.len());
                 loop {
                     let done = c.scan(text, &mut state, &mut scratch);
                     let offset = tokens.len() as u32;
