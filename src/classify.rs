@@ -1799,7 +1799,7 @@ static BYTE_CLASS: [u8; 256] = {
 };
 
 /// What the classifier needs to know about a surface word.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct WordInfo {
     /// Vocabulary id of its normalised form, [`NO_WORD`] when no term needs it.
     id: u32,
