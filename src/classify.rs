@@ -1072,10 +1072,18 @@ impl<'t> Classifier<'t> {
         near_found: &mut [usize],
         sink: &mut impl HitSink,
     ) {
-        // Grouped by signal, each group in text order.
-        occurrences.sort_by_key(|o| (o.first, o.last, o.group));
-        for (ni, occ) in occurrences.groups() {
+        for &ni in &occurrences.touched {
             let near = &self.nears[ni];
+            // A signal matches only if each of its groups occurs.
+            let occ = &mut occurrences.lists[ni];
+            let groups = occ.iter().fold(0u32, |seen, o| seen | 1 << o.group);
+            if groups.count_ones() as usize != near.groups {
+                continue;
+            }
+            // In text order.
+            occ.sort_by_key(|o| (o.first, o.last, o.group));
+            occ.dedup();
+            let occ = &occ[..];
             let mut floor = 0u32;
             let found = &mut near_found[ni];
             for (k, o) in occ.iter().enumerate() {
