@@ -8,7 +8,6 @@
 //! literals occurs. Repeated mentions saturate. The result carries every piece of
 //! evidence, so callers can always say why.
 
-use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -702,7 +701,6 @@ impl<'t> Classifier<'t> {
             let mut scratch = scratch.borrow_mut();
             scratch.tally.reset(self.signals.len());
             for (si, seg) in segments.iter().enumerate() {
-                let lines = Lines::new(seg);
                 scratch.plan.reset(self.patterns.len());
                 scratch.near_found.clear();
                 scratch.near_found.resize(self.nears.len(), 0);
@@ -720,7 +718,7 @@ impl<'t> Classifier<'t> {
                         tally,
                         ..
                     } = &mut *scratch;
-                    let mut sink = SegmentSink::new(tally, &lines, si, seg.field);
+                    let mut sink = SegmentSink::new(tally, segments, si);
                     occurrences.reset(self.nears.len());
                     self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
                     self.match_near(tokens, occurrences, near_found, &mut sink);
@@ -729,7 +727,7 @@ impl<'t> Classifier<'t> {
                     }
                 }
                 let Scratch { plan, tally, .. } = &mut *scratch;
-                let mut sink = SegmentSink::new(tally, &lines, si, seg.field);
+                let mut sink = SegmentSink::new(tally, segments, si);
                 self.match_patterns(seg, plan, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
@@ -1236,12 +1234,35 @@ impl<'t> Classifier<'t> {
             order,
             fired,
             keyed,
+            lines,
+            firsts,
         } = bufs;
+        // The file line of each signal's first hit, counting line breaks once per
+        // segment, in text order.
+        firsts.clear();
+        firsts.extend(tally.touched.iter().enumerate().map(|(k, &sig)| {
+            let first = tally.accs[sig].first;
+            (first.segment, first.start, k)
+        }));
+        firsts.sort_unstable();
+        lines.clear();
+        lines.resize(firsts.len(), 0);
+        let mut at = (u32::MAX, 0, 0);
+        for &(segment, start, k) in firsts.iter() {
+            let seg = &segments[segment as usize];
+            if at.0 != segment {
+                at = (segment, 0, seg.line);
+            }
+            let (from, to) = (at.1 as usize, start as usize);
+            at.2 += count_newlines(&seg.text.as_bytes()[from..to]);
+            at.1 = start;
+            lines[k] = at.2;
+        }
         cat_scores.clear();
         cat_scores.resize(ncat, 0.0);
         sub_scores.clear();
         sub_scores.resize(self.sub_offsets[ncat], 0.0);
-        for &sig_idx in &tally.touched {
+        for (k, &sig_idx) in tally.touched.iter().enumerate() {
             let acc = &tally.accs[sig_idx];
             let [names, tags, bodies] = acc.counts;
             let mass = f64::from(names) * t.name_boost
@@ -1257,9 +1278,16 @@ impl<'t> Classifier<'t> {
                 Owner::Category(ci) => cat_scores[ci] += contribution,
                 Owner::Sub(ci, si) => sub_scores[self.sub_offsets[ci] + si] += contribution,
             }
-            let (_, line, start, segment, end, _) = acc.first;
+            let Hit {
+                segment,
+                start,
+                end,
+                ..
+            } = acc.first;
+            let (segment, start, end) = (segment as usize, start as usize, end as usize);
+            let line = lines[k];
             // Name the terms that fired rather than the whole group they belong to.
-            tally.fired_terms(sig_idx, keyed, fired);
+            tally.fired_terms(sig_idx, segments, keyed, fired);
             let fired: Arc<str> = match fired.as_slice() {
                 [] => sig.label.clone(),
                 [one] => self.terms[*one].label.clone(),
@@ -1379,28 +1407,20 @@ impl<'t> Classifier<'t> {
     }
 }
 
-/// Maps byte offsets of a segment to file lines, indexing the line breaks on first use.
-struct Lines<'a> {
-    first: usize,
-    text: &'a str,
-    newlines: OnceCell<Vec<usize>>,
+/// The file line of byte `offset` of a segment.
+fn line_at(seg: &Segment<'_>, offset: usize) -> usize {
+    seg.line + count_newlines(&seg.text.as_bytes()[..offset])
 }
 
-impl<'a> Lines<'a> {
-    fn new(seg: &Segment<'a>) -> Lines<'a> {
-        Lines {
-            first: seg.line,
-            text: seg.text,
-            newlines: OnceCell::new(),
-        }
-    }
-
-    fn at(&self, offset: usize) -> usize {
-        let newlines = self
-            .newlines
-            .get_or_init(|| memchr::memchr_iter(b'\n', self.text.as_bytes()).collect());
-        self.first + newlines.partition_point(|&n| n < offset)
-    }
+/// The number of line breaks in `bytes` (a loop the compiler vectorises).
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let n: u8 = chunk.iter().map(|&b| u8::from(b == b'\n')).sum();
+            usize::from(n)
+        })
+        .sum()
 }
 
 /// Where the matchers report what they find: a signal (and the term of it) matched
@@ -1412,18 +1432,18 @@ trait HitSink {
 /// Counts the hits of one segment into the tally as they come.
 struct SegmentSink<'a, 'b> {
     tally: &'a mut Tally,
-    lines: &'a Lines<'b>,
-    segment: usize,
+    segments: &'a [Segment<'b>],
+    segment: u32,
     rank: u8,
 }
 
 impl<'a, 'b> SegmentSink<'a, 'b> {
-    fn new(tally: &'a mut Tally, lines: &'a Lines<'b>, segment: usize, field: Field) -> Self {
+    fn new(tally: &'a mut Tally, segments: &'a [Segment<'b>], segment: usize) -> Self {
         SegmentSink {
             tally,
-            lines,
-            segment,
-            rank: field_rank(field),
+            segments,
+            segment: segment as u32,
+            rank: field_rank(segments[segment].field),
         }
     }
 }
@@ -1431,69 +1451,72 @@ impl<'a, 'b> SegmentSink<'a, 'b> {
 impl HitSink for SegmentSink<'_, '_> {
     #[inline]
     fn hit(&mut self, signal: usize, term: Option<usize>, start: usize, end: usize) {
-        let at = HitAt {
+        let hit = Hit {
             rank: self.rank,
             segment: self.segment,
-            start,
-            end,
+            start: start as u32,
+            end: end as u32,
             term: term.map_or(u32::MAX, |t| t as u32),
         };
-        self.tally.add(signal, &at, self.lines);
+        self.tally.add(signal, hit, self.segments);
     }
 }
 
-/// A hit, before its line is known.
-struct HitAt {
+/// Where a signal (and which of its terms, `u32::MAX` for none) matched.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Hit {
+    /// [`field_rank`] of the segment.
     rank: u8,
-    segment: usize,
-    start: usize,
-    end: usize,
+    segment: u32,
+    start: u32,
+    end: u32,
     term: u32,
 }
 
-impl HitAt {
-    /// Its key, when it orders before `than`. The line is only looked up when the order
-    /// is not already clear: a later hit of the same segment cannot be on an earlier line.
+impl Hit {
+    /// Whether this hit comes before `other` in the order evidence quotes hits in:
+    /// field (name, tags, body), file line, offset, segment. Unique per hit. Within a
+    /// segment, offsets order the lines too, so lines are only counted to compare
+    /// hits of two segments of one field.
     #[inline]
-    fn key_before(&self, than: &HitKey, lines: &Lines<'_>) -> Option<HitKey> {
-        let (rank, _, start, segment, _, _) = *than;
-        if self.rank > rank || (self.rank == rank && self.segment == segment && self.start > start)
-        {
-            return None;
+    fn before(&self, other: &Hit, segments: &[Segment<'_>]) -> bool {
+        if self.rank != other.rank {
+            return self.rank < other.rank;
         }
-        let key = self.key(lines);
-        (key < *than).then_some(key)
+        if self.segment == other.segment {
+            return (self.start, self.end, self.term) < (other.start, other.end, other.term);
+        }
+        let key = |h: &Hit| {
+            let line = line_at(&segments[h.segment as usize], h.start as usize);
+            (line, h.start, h.segment, h.end, h.term)
+        };
+        key(self) < key(other)
     }
 
-    fn key(&self, lines: &Lines<'_>) -> HitKey {
-        (
-            self.rank,
-            lines.at(self.start),
-            self.start,
-            self.segment,
-            self.end,
-            self.term,
-        )
+    fn order(&self, other: &Hit, segments: &[Segment<'_>]) -> std::cmp::Ordering {
+        if self.before(other, segments) {
+            std::cmp::Ordering::Less
+        } else if other.before(self, segments) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
     }
 }
-
-/// Orders the hits of one signal: field (name, tags, body), line, offset; the first hit
-/// in this order is the one evidence quotes. Unique per hit.
-type HitKey = (u8, usize, usize, usize, usize, u32);
 
 /// How many distinct terms of a signal are tracked inline before spilling over.
 const INLINE_TERMS: usize = 4;
 
 /// The hits of one signal, summed up.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Acc {
     /// Hits per field rank (name, tags, body).
     counts: [u32; 3],
-    /// The key of the first hit (which says where it is).
-    first: HitKey,
-    /// Distinct terms that fired with the key of their first hit; more than
-    /// [`INLINE_TERMS`] spill into [`Tally::spilled`].
-    terms: [(HitKey, u32); INLINE_TERMS],
+    /// The first hit (which says where it is).
+    first: Hit,
+    /// The first hit of each distinct term that fired; more than [`INLINE_TERMS`]
+    /// spill into [`Tally::spilled`].
+    terms: [Hit; INLINE_TERMS],
     nterms: usize,
 }
 
@@ -1505,7 +1528,11 @@ struct ScoreBufs {
     sub_scores: Vec<f64>,
     order: Vec<usize>,
     fired: Vec<usize>,
-    keyed: Vec<(HitKey, u32)>,
+    keyed: Vec<Hit>,
+    /// Per touched signal, the file line of its first hit.
+    lines: Vec<usize>,
+    /// (segment, offset, index into the touched signals) of the first hits.
+    firsts: Vec<(u32, u32, usize)>,
 }
 
 /// Sums up hits per signal as they come, without keeping them: counts per field, the
@@ -1517,7 +1544,7 @@ struct Tally {
     touched: Vec<usize>,
     is_touched: Vec<bool>,
     /// The first hit of each further (signal, term) beyond [`INLINE_TERMS`] per signal.
-    spilled: HashMap<(usize, u32), HitKey>,
+    spilled: HashMap<(usize, u32), Hit>,
 }
 
 impl Tally {
@@ -1529,58 +1556,56 @@ impl Tally {
         self.touched.clear();
         self.spilled.clear();
         if self.accs.len() != signals {
-            let empty = Acc {
-                counts: [0; 3],
-                first: (0, 0, 0, 0, 0, 0),
-                terms: [((0, 0, 0, 0, 0, 0), 0); INLINE_TERMS],
-                nterms: 0,
-            };
-            self.accs = vec![empty; signals];
+            self.accs = vec![Acc::default(); signals];
             self.is_touched = vec![false; signals];
         }
     }
 
     #[inline]
-    fn add(&mut self, signal: usize, hit: &HitAt, lines: &Lines<'_>) {
+    fn add(&mut self, signal: usize, hit: Hit, segments: &[Segment<'_>]) {
         let acc = &mut self.accs[signal];
         if !self.is_touched[signal] {
             self.is_touched[signal] = true;
             self.touched.push(signal);
             acc.counts = [0; 3];
-            acc.first = hit.key(lines);
+            acc.first = hit;
             acc.nterms = 0;
-        } else if let Some(key) = hit.key_before(&acc.first, lines) {
-            acc.first = key;
+        } else if hit.before(&acc.first, segments) {
+            acc.first = hit;
         }
         acc.counts[usize::from(hit.rank)] += 1;
         if hit.term == u32::MAX {
             return;
         }
         let n = acc.nterms.min(INLINE_TERMS);
-        if let Some(slot) = acc.terms[..n].iter_mut().find(|(_, t)| *t == hit.term) {
-            if let Some(key) = hit.key_before(&slot.0, lines) {
-                slot.0 = key;
+        if let Some(slot) = acc.terms[..n].iter_mut().find(|h| h.term == hit.term) {
+            if hit.before(slot, segments) {
+                *slot = hit;
             }
         } else if n < INLINE_TERMS {
-            acc.terms[n] = (hit.key(lines), hit.term);
+            acc.terms[n] = hit;
             acc.nterms += 1;
         } else {
             acc.nterms = INLINE_TERMS + 1;
-            match self.spilled.entry((signal, hit.term)) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(hit.key(lines));
-                }
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    if let Some(key) = hit.key_before(e.get(), lines) {
-                        e.insert(key);
+            self.spilled
+                .entry((signal, hit.term))
+                .and_modify(|first| {
+                    if hit.before(first, segments) {
+                        *first = hit;
                     }
-                }
-            }
+                })
+                .or_insert(hit);
         }
     }
 
     /// The terms (indexes) of `signal` that fired, in the order of their first hit.
-    fn fired_terms(&self, signal: usize, all: &mut Vec<(HitKey, u32)>, out: &mut Vec<usize>) {
+    fn fired_terms(
+        &self,
+        signal: usize,
+        segments: &[Segment<'_>],
+        all: &mut Vec<Hit>,
+        out: &mut Vec<usize>,
+    ) {
         let acc = &self.accs[signal];
         all.clear();
         all.extend_from_slice(&acc.terms[..acc.nterms.min(INLINE_TERMS)]);
@@ -1589,14 +1614,14 @@ impl Tally {
                 self.spilled
                     .iter()
                     .filter(|((s, _), _)| *s == signal)
-                    .map(|(&(_, t), &k)| (k, t)),
+                    .map(|(_, &h)| h),
             );
         }
-        all.sort_unstable();
+        all.sort_unstable_by(|a, b| a.order(b, segments));
         out.clear();
-        for &(_, t) in all.iter() {
-            if !out.contains(&(t as usize)) {
-                out.push(t as usize);
+        for h in all.iter() {
+            if !out.contains(&(h.term as usize)) {
+                out.push(h.term as usize);
             }
         }
     }
