@@ -79,8 +79,8 @@ pub struct Evidence {
     pub subcategory: Option<Arc<str>>,
     /// Its contribution to the score (weight after saturation and field boosts).
     pub weight: f64,
-    /// The text that matched (first occurrence).
-    pub matched: String,
+    /// The text that matched (first occurrence); held inline when short.
+    pub matched: compact_str::CompactString,
     /// Field of the first occurrence.
     pub field: Field,
     /// File line of the first occurrence.
@@ -1303,7 +1303,7 @@ impl<'t> Classifier<'t> {
                 category: sig.category.clone(),
                 subcategory: sig.subcategory.clone(),
                 weight: round3(contribution),
-                matched: segments[segment].text[start..end].to_string(),
+                matched: segments[segment].text[start..end].into(),
                 field: segments[segment].field,
                 line,
                 count: (names + tags + bodies) as usize,
@@ -2216,7 +2216,7 @@ categories:
             .evidence
             .into_iter()
             .find(|e| &*e.signal == label)
-            .map(|e| (e.count, e.matched))
+            .map(|e| (e.count, e.matched.into()))
     }
 
     #[test]

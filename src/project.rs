@@ -102,7 +102,7 @@ impl ProjectResult {
                     || e.subcategory.as_deref() == self.subcategory.as_deref())
         };
         for e in self.evidence.iter().filter(relevant) {
-            let term = e.matched.to_lowercase();
+            let term = e.matched.as_str().to_lowercase();
             if !out.contains(&term) {
                 out.push(term);
             }
