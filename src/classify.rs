@@ -756,14 +756,12 @@ impl<'t> Classifier<'t> {
             heads,
             plan,
             words,
-            literals,
-            inner_hits,
+            facts,
             ..
         } = scratch;
         if *owner != self.id || words.len() > WORD_CACHE_MAX {
             words.clear();
-            literals.clear();
-            inner_hits.clear();
+            facts.clear();
             *owner = self.id;
         }
         tokens.clear();
@@ -879,24 +877,27 @@ impl<'t> Classifier<'t> {
             let info = match words.get_in(text, start, end) {
                 Some(info) => *info,
                 None => {
-                    let info = self.word_info(&text[start..end], literals, inner_hits);
+                    let info = self.word_info(&text[start..end], facts);
                     words.insert(&text[start..end], info);
                     info
                 }
             };
-            for &(lit, offset) in &inner_hits[info.inner.0 as usize..info.inner.1 as usize] {
-                self.literal_at(lit as usize, start + offset as usize, bytes, plan);
-            }
-            if want_literals {
+            if info.extra != 0 {
+                let extra = facts.extras[info.extra as usize - 1];
+                let (from, to) = extra.inner;
+                for &(lit, offset) in &facts.inner_hits[from as usize..to as usize] {
+                    self.literal_at(lit as usize, start + offset as usize, bytes, plan);
+                }
                 // `_` is a word character to `\b`, so no word-start match follows it.
                 if start == 0 || bytes[start - 1] != b'_' {
-                    for &j in &literals[info.literals.0 as usize..info.literals.1 as usize] {
+                    let (from, to) = extra.literals;
+                    for &j in &facts.literals[from as usize..to as usize] {
                         self.word_literals[j as usize].push_starts(bytes, start, &mut plan.starts);
                     }
                 }
-                if !info.ascii {
-                    self.inner_word_starts(text, start, end, &mut plan.starts);
-                }
+            }
+            if want_literals && !info.ascii {
+                self.inner_word_starts(text, start, end, &mut plan.starts);
             }
             // Every word is kept, so a phrase cannot step over a word no term needs
             // (it stands for no term word); a run only ends at a barrier.
@@ -918,12 +919,12 @@ impl<'t> Classifier<'t> {
     }
 
     /// The cached facts of a word not seen before.
-    fn word_info(
-        &self,
-        surface: &str,
-        literals: &mut Vec<u32>,
-        inner_hits: &mut Vec<(u32, u32)>,
-    ) -> WordInfo {
+    fn word_info(&self, surface: &str, facts: &mut WordFacts) -> WordInfo {
+        let WordFacts {
+            extras,
+            literals,
+            inner_hits,
+        } = facts;
         let n = normalize_word(surface, &self.stemmer);
         let id = self.vocabulary.get(n.as_str()).copied();
         let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
@@ -950,11 +951,20 @@ impl<'t> Classifier<'t> {
                 }
             }
         }
+        let extra = WordExtra {
+            literals: (from, literals.len() as u32),
+            inner: (inner_from, inner_hits.len() as u32),
+        };
+        let extra = if extra.literals.0 == extra.literals.1 && extra.inner.0 == extra.inner.1 {
+            0
+        } else {
+            extras.push(extra);
+            extras.len() as u32
+        };
         WordInfo {
             id: id.unwrap_or(NO_WORD),
             exact: exact.unwrap_or(NO_WORD),
-            inner: (inner_from, inner_hits.len() as u32),
-            literals: (from, literals.len() as u32),
+            extra,
             ascii: surface.is_ascii(),
             head: starts_term(id) || starts_term(exact),
         }
@@ -1710,11 +1720,34 @@ struct Scratch {
     /// Surface word → its facts. Notes share most of their vocabulary, so few words
     /// are stemmed twice.
     words: WordMap<WordInfo>,
-    /// The word-start literals of cached words, as ranges in [`WordInfo::literals`].
+    /// What the few cached words that hold pattern literals hold.
+    facts: WordFacts,
+}
+
+/// The pattern literals of cached words: [`WordInfo::extra`] points into `extras`,
+/// whose ranges point into `literals` and `inner_hits`.
+#[derive(Default)]
+struct WordFacts {
+    extras: Vec<WordExtra>,
+    /// Word-start literals (index into `Classifier::word_literals`) words may begin.
     literals: Vec<u32>,
-    /// (literal, offset) of the inner literals in cached words, as ranges in
-    /// [`WordInfo::inner`].
+    /// (literal, offset) of the inner literals words hold.
     inner_hits: Vec<(u32, u32)>,
+}
+
+impl WordFacts {
+    fn clear(&mut self) {
+        self.extras.clear();
+        self.literals.clear();
+        self.inner_hits.clear();
+    }
+}
+
+/// Ranges of [`WordFacts::literals`] and [`WordFacts::inner_hits`] for one word.
+#[derive(Clone, Copy)]
+struct WordExtra {
+    literals: (u32, u32),
+    inner: (u32, u32),
 }
 
 /// Where the gated patterns run in a segment, gathered while it is read.
@@ -1838,11 +1871,9 @@ struct WordInfo {
     id: u32,
     /// Vocabulary id of its exact form (for `=term`s), [`NO_WORD`] when no term needs it.
     exact: u32,
-    /// Range of `Scratch::literals`: the word-start literals the word may begin.
-    literals: (u32, u32),
-    /// Range of `Scratch::inner_hits`: where the word holds a literal of
-    /// [`Classifier::inner_literals`].
-    inner: (u32, u32),
+    /// 1 + index into [`WordFacts::extras`] when the word may begin a word-start
+    /// literal or holds an inner literal, else 0.
+    extra: u32,
     /// Whether the word is all ASCII.
     ascii: bool,
     /// Whether some term may start with it.
@@ -1894,8 +1925,7 @@ thread_local! {
         tally: Tally::default(),
         score: ScoreBufs::default(),
         words: WordMap::default(),
-        literals: Vec::new(),
-        inner_hits: Vec::new(),
+        facts: WordFacts::default(),
     });
 }
 
@@ -2666,7 +2696,7 @@ mod gating {
         let mut out = Vec::new();
         let mut run = 0u32;
         let (mut word, mut sentence, mut last_end) = (0u32, 0u32, 0usize);
-        let mut literals = Vec::new();
+        let mut facts = WordFacts::default();
         for (start, end) in crate::text::word_spans(text) {
             if last_end > 0 && ends_sentence(&text[last_end..start]) {
                 sentence += 1;
@@ -2676,7 +2706,7 @@ mod gating {
             }
             last_end = end;
             word += 1;
-            let info = c.word_info(&text[start..end], &mut literals, &mut Vec::new());
+            let info = c.word_info(&text[start..end], &mut facts);
             out.push([
                 info.id,
                 info.exact,
