@@ -106,6 +106,36 @@ fn raw_text_from_stdin() {
 }
 
 #[test]
+fn nodes_that_serve_models_are_a_model_network_not_a_compute_market() {
+    let env = Env::shipped();
+    let classify = |text: &str| -> ClassifyJson {
+        env.cmd(["classify", "--text", "-", "--json"])
+            .stdin(text)
+            .json()
+    };
+    let serving = "A peer-to-peer network where community nodes run open LLMs and return \
+                   completions to apps; validators score the answers and the token rewards \
+                   the best nodes.";
+    let r = classify(serving);
+    assert_eq!(r.results[0].category, "infrastructure");
+    assert_eq!(r.results[0].subcategory.as_deref(), Some("model-networks"));
+    assert!(
+        r.results[0]
+            .evidence
+            .iter()
+            .any(|e| e.matched.ends_with("nodes run open LLMs")),
+        "{:?}",
+        r.results[0].evidence
+    );
+    // Customers running models on rented machines is still a compute market.
+    let renting = "A marketplace where data centers rent out idle GPUs by the hour; \
+                   customers run their models on the rented machines.";
+    let r = classify(renting);
+    assert_eq!(r.results[0].category, "resources");
+    assert_eq!(r.results[0].subcategory.as_deref(), Some("compute"));
+}
+
+#[test]
 fn everyday_words_are_not_read_as_defi_or_rollup_terms() {
     // "leveraging", "bridging", "final" and "sequences" share stems with leverage,
     // bridge, finality and sequencer, which speak against AI only in those senses.
