@@ -1065,8 +1065,9 @@ impl<'t> Classifier<'t> {
                 }
                 _ => plan.whole[pi] = true,
             }
-            plan.unordered |= p.gate != Gate::WordStart;
         }
+        // The automaton reports by end, and a pattern may have literals of both kinds.
+        plan.unordered = true;
     }
 
     /// Finds the `near` signals among the occurrences of their groups' terms: from each
@@ -1264,7 +1265,7 @@ impl<'t> Classifier<'t> {
                 at = (segment, 0, seg.line);
             }
             let (from, to) = (at.1 as usize, start as usize);
-            at.2 += count_newlines(&seg.text.as_bytes()[from..to]);
+            at.2 += crate::text::count_newlines(&seg.text.as_bytes()[from..to]);
             at.1 = start;
             lines[k] = at.2;
         }
@@ -1419,18 +1420,7 @@ impl<'t> Classifier<'t> {
 
 /// The file line of byte `offset` of a segment.
 fn line_at(seg: &Segment<'_>, offset: usize) -> usize {
-    seg.line + count_newlines(&seg.text.as_bytes()[..offset])
-}
-
-/// The number of line breaks in `bytes` (a loop the compiler vectorises).
-fn count_newlines(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|chunk| {
-            let n: u8 = chunk.iter().map(|&b| u8::from(b == b'\n')).sum();
-            usize::from(n)
-        })
-        .sum()
+    seg.line + crate::text::count_newlines(&seg.text.as_bytes()[..offset])
 }
 
 /// Where the matchers report what they find: a signal (and the term of it) matched

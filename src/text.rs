@@ -51,12 +51,23 @@ pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
+/// The number of line breaks in `bytes` (a loop the compiler vectorises).
+pub fn count_newlines(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let n: u8 = chunk.iter().map(|&b| u8::from(b == b'\n')).sum();
+            usize::from(n)
+        })
+        .sum()
+}
+
 /// Iterates over the words of `text` with byte spans and line numbers.
 pub fn words(text: &str) -> impl Iterator<Item = Word> + '_ {
     let mut line = 1;
     let mut last = 0;
     word_spans(text).map(move |(start, end)| {
-        line += memchr::memchr_iter(b'\n', &text.as_bytes()[last..start]).count();
+        line += count_newlines(&text.as_bytes()[last..start]);
         last = end;
         Word { start, end, line }
     })
@@ -322,6 +333,20 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn newlines_are_counted_across_chunks() {
+        let text: String = (0..700)
+            .map(|i| if i % 7 == 0 { '\n' } else { 'x' })
+            .collect();
+        for end in [0, 1, 254, 255, 256, 511, 700] {
+            let want = text.as_bytes()[..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            assert_eq!(count_newlines(&text.as_bytes()[..end]), want, "{end} bytes");
+        }
+    }
 
     #[test]
     fn markdown_is_flattened() {
