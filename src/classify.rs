@@ -298,12 +298,16 @@ struct Near {
     ordered: bool,
 }
 
-/// Where a term of a `near` group occurs: tokens `first..=last` of the segment.
+/// Where a term of a `near` group occurs: words `first..=last` (1-based among the
+/// words of the segment) of one sentence, spanning bytes `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Occurrence {
     group: u32,
     first: u32,
     last: u32,
+    sentence: u32,
+    start: u32,
+    end: u32,
 }
 
 /// Lazy-DFA cache per pattern and thread.
@@ -347,12 +351,20 @@ struct WordLiteral {
     /// Whether the literal goes on past the word, so the word must be `head` itself.
     whole: bool,
     /// The patterns (index into `Classifier::patterns`) it gates, each with a rest of
-    /// its literals (lower case; empty when the literal is `head`), sorted.
+    /// its literals (lower case; empty when the literal is `head`): first the rests
+    /// shorter than two bytes, then the others by their first two bytes, each part
+    /// sorted by pattern.
     patterns: Vec<(usize, Box<[u8]>)>,
     /// Per entry of `patterns`, the first (up to) 8 bytes of its rest as a
     /// little-endian number and the mask of those bytes: most rests are told apart
     /// from the text by one comparison.
     heads8: Vec<(u64, u64)>,
+    /// How many rests are shorter than two bytes (they lead `patterns`).
+    short: usize,
+    /// The longer rests by their first two bytes (little endian), sorted: where each
+    /// group ends in `patterns`. Only the group of the two bytes after the word is
+    /// compared with the text.
+    groups: Vec<(u16, u32)>,
 }
 
 impl WordLiteral {
@@ -362,8 +374,35 @@ impl WordLiteral {
     fn push_starts(&self, bytes: &[u8], at: usize, starts: &mut Starts) {
         let after = at + self.head.len();
         let next8 = lower8(load8(&bytes[after.min(bytes.len())..]));
+        self.push_range(bytes, at, after, next8, 0..self.short, starts);
+        let key = next8 as u16;
+        if let Ok(g) = self.groups.binary_search_by_key(&key, |&(k, _)| k) {
+            let from = if g == 0 {
+                self.short
+            } else {
+                self.groups[g - 1].1 as usize
+            };
+            let to = self.groups[g].1 as usize;
+            self.push_range(bytes, at, after, next8, from..to, starts);
+        }
+    }
+
+    /// [`WordLiteral::push_starts`] for the entries `range` of `patterns`, given
+    /// the (lower-cased) 8 bytes after the word.
+    #[inline]
+    fn push_range(
+        &self,
+        bytes: &[u8],
+        at: usize,
+        after: usize,
+        next8: u64,
+        range: std::ops::Range<usize>,
+        starts: &mut Starts,
+    ) {
         let mut last = usize::MAX;
-        for ((pi, rest), &(value, mask)) in self.patterns.iter().zip(&self.heads8) {
+        for ((pi, rest), &(value, mask)) in
+            self.patterns[range.clone()].iter().zip(&self.heads8[range])
+        {
             if *pi != last
                 && next8 & mask == value
                 && (rest.len() <= 8 && after + rest.len() <= bytes.len()
@@ -377,8 +416,20 @@ impl WordLiteral {
         }
     }
 
-    /// Fills [`WordLiteral::heads8`] from `patterns`.
+    /// Orders `patterns` and fills [`WordLiteral::heads8`], `short` and `groups`.
     fn index_rests(&mut self) {
+        let key = |rest: &[u8]| (rest.len() >= 2).then(|| u16::from_le_bytes([rest[0], rest[1]]));
+        self.patterns
+            .sort_by(|(pa, ra), (pb, rb)| (key(ra), *pa, ra).cmp(&(key(rb), *pb, rb)));
+        self.short = self.patterns.iter().filter(|(_, r)| r.len() < 2).count();
+        self.groups.clear();
+        for (i, (_, rest)) in self.patterns.iter().enumerate().skip(self.short) {
+            let k = key(rest).expect("two bytes");
+            match self.groups.last_mut() {
+                Some((last, end)) if *last == k => *end = i as u32 + 1,
+                _ => self.groups.push((k, i as u32 + 1)),
+            }
+        }
         self.heads8 = self
             .patterns
             .iter()
@@ -602,6 +653,8 @@ impl<'t> Classifier<'t> {
                             whole: key.1,
                             patterns: Vec::new(),
                             heads8: Vec::new(),
+                            short: 0,
+                            groups: Vec::new(),
                         });
                     }
                     if !word_literals[id].patterns.contains(&entry) {
@@ -645,7 +698,6 @@ impl<'t> Classifier<'t> {
 
         let mut word_literals_by_first: Vec<Vec<u32>> = vec![Vec::new(); 128];
         for (j, l) in word_literals.iter_mut().enumerate() {
-            l.patterns.sort();
             l.index_rests();
             word_literals_by_first[usize::from(l.head[0])].push(j as u32);
         }
@@ -704,15 +756,15 @@ impl<'t> Classifier<'t> {
                 scratch.plan.reset(self.patterns.len());
                 scratch.near_found.clear();
                 scratch.near_found.resize(self.nears.len(), 0);
-                // Long texts are matched a piece at a time, so the words of a piece
-                // are still in cache when its terms are matched.
+                // Terms are matched as the words are read; the `near` signals of a
+                // long text a piece at a time, so their occurrences stay in cache.
                 let mut state = ScanState::default();
                 loop {
-                    let done = self.scan(seg.text, &mut state, &mut scratch);
                     let Scratch {
-                        tokens,
-                        heads,
-                        stack,
+                        cache,
+                        partial,
+                        next_partial,
+                        plan,
                         occurrences,
                         near_found,
                         tally,
@@ -720,8 +772,17 @@ impl<'t> Classifier<'t> {
                     } = &mut *scratch;
                     let mut sink = SegmentSink::new(tally, segments, si);
                     occurrences.reset(self.nears.len());
-                    self.match_terms(seg, tokens, heads, stack, occurrences, &mut sink);
-                    self.match_near(tokens, occurrences, near_found, &mut sink);
+                    let mut terms = TermMatcher {
+                        classifier: self,
+                        field: 1 << field_rank(seg.field),
+                        run: u32::MAX,
+                        partial,
+                        next: next_partial,
+                        occurrences,
+                        sink: &mut sink,
+                    };
+                    let done = self.scan(seg.text, &mut state, cache, plan, &mut terms);
+                    self.match_near(occurrences, near_found, &mut sink);
                     if done {
                         break;
                     }
@@ -736,36 +797,37 @@ impl<'t> Classifier<'t> {
     }
 
     /// One pass over the words of a text. Each word's facts come from the per-thread
-    /// cache (computed once per distinct word): the vocabulary id of its normalised
-    /// form if a term needs it, and the word-start literals it may begin. The pass
-    /// leaves the words terms need in `tokens` (and which of them may start a term in
-    /// `heads`), cut into runs wherever another word or sentence punctuation
-    /// intervenes, and the candidate starts of word-start patterns in `starts`.
+    /// cache (computed once per distinct word): the vocabulary ids of its forms if a
+    /// term needs them, the terms it starts and the word-start literals it may begin.
+    /// The pass hands each word to `out`, with the run it belongs to (runs are cut
+    /// wherever sentence punctuation or another barrier intervenes), and leaves the
+    /// candidate starts of word-start patterns in `plan`.
     ///
     /// Words are runs of letters and digits, as [`word_spans`] finds them; the gap
     /// before each word is read once, byte by byte, for what it ends (a sentence, a
     /// phrase).
     ///
-    /// The pass stops after a sentence once [`CHUNK_TOKENS`] tokens are kept (no term
+    /// The pass stops after a sentence once [`CHUNK_WORDS`] words are read (no term
     /// or `near` match crosses a sentence), leaving where it is in `state`; it returns
     /// true when the text is done. Pattern candidates accumulate over the whole text.
-    fn scan(&self, text: &str, state: &mut ScanState, scratch: &mut Scratch) -> bool {
-        let Scratch {
+    fn scan(
+        &self,
+        text: &str,
+        state: &mut ScanState,
+        cache: &mut WordCache,
+        plan: &mut Plan,
+        out: &mut impl WordSink,
+    ) -> bool {
+        let WordCache {
             owner,
-            tokens,
-            heads,
-            plan,
             words,
             facts,
-            ..
-        } = scratch;
+        } = cache;
         if *owner != self.id || words.len() > WORD_CACHE_MAX {
             words.clear();
             facts.clear();
             *owner = self.id;
         }
-        tokens.clear();
-        heads.clear();
         let want_literals = !self.word_literals.is_empty();
         let bytes = text.as_bytes();
         let n = bytes.len();
@@ -777,6 +839,7 @@ impl<'t> Classifier<'t> {
             ends_sentence: mut pending_end,
             barrier: mut pending_barrier,
         } = *state;
+        let first_word = word;
         while i < n {
             // The gap before the next word.
             let (mut ends_sentence, mut barrier, mut newlines) = (
@@ -830,7 +893,7 @@ impl<'t> Classifier<'t> {
                 }
             };
             let Some(start) = start else { break };
-            if ends_sentence && tokens.len() >= CHUNK_TOKENS {
+            if ends_sentence && word - first_word >= CHUNK_WORDS {
                 *state = ScanState {
                     at: start,
                     run,
@@ -895,17 +958,14 @@ impl<'t> Classifier<'t> {
                         self.word_literals[j as usize].push_starts(bytes, start, &mut plan.starts);
                     }
                 }
+                if want_literals && !extra.ascii {
+                    self.inner_word_starts(text, start, end, &mut plan.starts);
+                }
             }
-            if want_literals && !info.ascii {
-                self.inner_word_starts(text, start, end, &mut plan.starts);
-            }
-            // Every word is kept, so a phrase cannot step over a word no term needs
+            // Every word counts, so a phrase cannot step over a word no term needs
             // (it stands for no term word); a run only ends at a barrier.
             run += u32::from(barrier);
-            if info.head {
-                heads.push(tokens.len() as u32);
-            }
-            tokens.push(Token {
+            let token = Token {
                 id: info.id,
                 exact: info.exact,
                 run,
@@ -913,7 +973,8 @@ impl<'t> Classifier<'t> {
                 sentence,
                 start: start as u32,
                 end: end as u32,
-            });
+            };
+            out.word(token, info, facts);
         }
         true
     }
@@ -921,14 +982,41 @@ impl<'t> Classifier<'t> {
     /// The cached facts of a word not seen before.
     fn word_info(&self, surface: &str, facts: &mut WordFacts) -> WordInfo {
         let WordFacts {
+            starts,
+            terms,
+            phrases,
             extras,
             literals,
             inner_hits,
         } = facts;
         let n = normalize_word(surface, &self.stemmer);
-        let id = self.vocabulary.get(n.as_str()).copied();
-        let exact = self.vocabulary.get(exact_key(surface).as_str()).copied();
-        let starts_term = |id: Option<u32>| id.is_some_and(|v| !self.starts.get(v).is_empty());
+        let id = self.vocabulary.get(n.as_str()).copied().unwrap_or(NO_WORD);
+        let exact = self
+            .vocabulary
+            .get(exact_key(surface).as_str())
+            .copied()
+            .unwrap_or(NO_WORD);
+        let (terms_from, phrases_from) = (terms.len() as u32, phrases.len() as u32);
+        for form in [id, exact] {
+            for &node in self.starts.get(form) {
+                terms.extend_from_slice(self.trie.terms(node));
+                if !self.trie.edges(node).is_empty() {
+                    phrases.push(node);
+                }
+            }
+        }
+        let word_starts = WordStarts {
+            terms: (terms_from, terms.len() as u32),
+            phrases: (phrases_from, phrases.len() as u32),
+        };
+        let word_starts = if word_starts.terms.0 == word_starts.terms.1
+            && word_starts.phrases.0 == word_starts.phrases.1
+        {
+            0
+        } else {
+            starts.push(word_starts);
+            starts.len() as u32
+        };
         let from = literals.len() as u32;
         // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
         let w = ascii_word(surface.as_bytes());
@@ -954,19 +1042,22 @@ impl<'t> Classifier<'t> {
         let extra = WordExtra {
             literals: (from, literals.len() as u32),
             inner: (inner_from, inner_hits.len() as u32),
+            ascii: surface.is_ascii(),
         };
-        let extra = if extra.literals.0 == extra.literals.1 && extra.inner.0 == extra.inner.1 {
+        let extra = if extra.literals.0 == extra.literals.1
+            && extra.inner.0 == extra.inner.1
+            && extra.ascii
+        {
             0
         } else {
             extras.push(extra);
             extras.len() as u32
         };
         WordInfo {
-            id: id.unwrap_or(NO_WORD),
-            exact: exact.unwrap_or(NO_WORD),
+            id,
+            exact,
             extra,
-            ascii: surface.is_ascii(),
-            head: starts_term(id) || starts_term(exact),
+            starts: word_starts,
         }
     }
 
@@ -986,65 +1077,6 @@ impl<'t> Classifier<'t> {
                 let lit = &self.word_literals[j as usize];
                 if lit.begins(head) {
                     lit.push_starts(bytes, at, starts);
-                }
-            }
-        }
-    }
-
-    /// Finds every term among the scanned words: from each word that may start one,
-    /// down the trie of terms along the words that follow in the same run.
-    fn match_terms(
-        &self,
-        seg: &Segment<'_>,
-        tokens: &[Token],
-        heads: &[u32],
-        stack: &mut Vec<(u32, usize, usize)>,
-        occurrences: &mut Buckets<Occurrence>,
-        sink: &mut impl HitSink,
-    ) {
-        let field = 1 << field_rank(seg.field);
-        let mut found = |t: &TermRef, first: usize, last: usize| {
-            if t.fields & field == 0 {
-                return;
-            }
-            if let Some((near, group)) = t.near {
-                occurrences.push(
-                    near as usize,
-                    Occurrence {
-                        group,
-                        first: first as u32,
-                        last: last as u32,
-                    },
-                );
-                return;
-            }
-            let (start, end) = (tokens[first].start as usize, tokens[last].end as usize);
-            sink.hit(t.signal as usize, Some(t.term as usize), start, end);
-        };
-        for &i in heads {
-            let i = i as usize;
-            let head = tokens[i];
-            stack.clear();
-            for id in [head.id, head.exact] {
-                stack.extend(self.starts.get(id).iter().map(|&node| (node, i, i)));
-            }
-            while let Some((node, first, last)) = stack.pop() {
-                for t in self.trie.terms(node) {
-                    found(t, first, last);
-                }
-                let edges = self.trie.edges(node);
-                if edges.is_empty() {
-                    continue;
-                }
-                let Some(next) = tokens.get(last + 1).filter(|t| t.run == head.run) else {
-                    continue;
-                };
-                for id in [next.id, next.exact] {
-                    for &w in self.stands_for.get(id) {
-                        if let Some(child) = child_in(edges, w) {
-                            stack.push((child, first, last + 1));
-                        }
-                    }
                 }
             }
         }
@@ -1076,7 +1108,6 @@ impl<'t> Classifier<'t> {
     /// later, in the same sentence. Matches do not overlap.
     fn match_near(
         &self,
-        tokens: &[Token],
         occurrences: &mut Buckets<Occurrence>,
         near_found: &mut [usize],
         sink: &mut impl HitSink,
@@ -1099,26 +1130,20 @@ impl<'t> Classifier<'t> {
                 if *found >= MAX_PATTERN_HITS {
                     break;
                 }
-                if tokens[o.first as usize].word < floor || (near.ordered && o.group != 0) {
+                if o.first < floor || (near.ordered && o.group != 0) {
                     continue;
                 }
                 let end = if near.ordered {
-                    chain(tokens, occ, k, near, 1)
+                    chain(occ, k, near, 1)
                 } else {
-                    next_near(tokens, occ, k, near.within[0])
+                    next_near(occ, k, near.within[0])
                         .find(|&p| occ[p].group != o.group)
                         .map(|p| occ[p])
                 };
                 let Some(end) = end else { continue };
-                let start = tokens[o.first as usize].start as usize;
-                sink.hit(
-                    near.signal,
-                    None,
-                    start,
-                    tokens[end.last as usize].end as usize,
-                );
+                sink.hit(near.signal, None, o.start as usize, end.end as usize);
                 *found += 1;
-                floor = tokens[end.last as usize].word + 1;
+                floor = end.last + 1;
             }
         }
     }
@@ -1429,6 +1454,135 @@ trait HitSink {
     fn hit(&mut self, signal: usize, term: Option<usize>, start: usize, end: usize);
 }
 
+/// Where the scan hands the words of a text, in order.
+trait WordSink {
+    /// The next word, with its cached facts (`info` points into `facts`).
+    fn word(&mut self, token: Token, info: WordInfo, facts: &WordFacts);
+}
+
+/// A longer term under way: the trie node its words so far lead to, and where its
+/// first word is.
+#[derive(Clone, Copy)]
+struct Partial {
+    node: u32,
+    first: u32,
+    start: u32,
+}
+
+/// Matches terms as the scan reads the words of a segment: a word's one-word terms
+/// where it is, and the longer terms it starts by following the trie along the next
+/// words of its run. Terms of `near` groups become occurrences for
+/// [`Classifier::match_near`], the others hits.
+struct TermMatcher<'a, 'c, S> {
+    classifier: &'a Classifier<'c>,
+    /// The bit of the segment's field (see [`field_rank`]).
+    field: u8,
+    /// The run of the last word.
+    run: u32,
+    partial: &'a mut Vec<Partial>,
+    next: &'a mut Vec<Partial>,
+    occurrences: &'a mut Buckets<Occurrence>,
+    sink: &'a mut S,
+}
+
+/// Term `t` matched from word `first` (at byte `start`) to word `last`.
+#[inline]
+fn term_found(
+    field: u8,
+    occurrences: &mut Buckets<Occurrence>,
+    sink: &mut impl HitSink,
+    t: &TermRef,
+    (first, start): (u32, u32),
+    last: &Token,
+) {
+    if t.fields & field == 0 {
+        return;
+    }
+    if let Some((near, group)) = t.near {
+        occurrences.push(
+            near as usize,
+            Occurrence {
+                group,
+                first,
+                last: last.word,
+                sentence: last.sentence,
+                start,
+                end: last.end,
+            },
+        );
+    } else {
+        let (start, end) = (start as usize, last.end as usize);
+        sink.hit(t.signal as usize, Some(t.term as usize), start, end);
+    }
+}
+
+impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
+    #[inline]
+    fn word(&mut self, token: Token, info: WordInfo, facts: &WordFacts) {
+        let TermMatcher {
+            classifier: c,
+            field,
+            run,
+            partial,
+            next,
+            occurrences,
+            sink,
+        } = self;
+        if token.run != *run {
+            partial.clear();
+            *run = token.run;
+        }
+        if !partial.is_empty() {
+            next.clear();
+            for p in partial.iter() {
+                let edges = c.trie.edges(p.node);
+                for form in [token.id, token.exact] {
+                    for &w in c.stands_for.get(form) {
+                        let Some(child) = child_in(edges, w) else {
+                            continue;
+                        };
+                        for t in c.trie.terms(child) {
+                            term_found(*field, occurrences, *sink, t, (p.first, p.start), &token);
+                        }
+                        if !c.trie.edges(child).is_empty() {
+                            next.push(Partial {
+                                node: child,
+                                first: p.first,
+                                start: p.start,
+                            });
+                        }
+                    }
+                }
+            }
+            std::mem::swap(*partial, *next);
+        }
+        if info.starts != 0 {
+            let starts = facts.starts[info.starts as usize - 1];
+            let (from, to) = starts.terms;
+            for t in &facts.terms[from as usize..to as usize] {
+                term_found(
+                    *field,
+                    occurrences,
+                    *sink,
+                    t,
+                    (token.word, token.start),
+                    &token,
+                );
+            }
+            let (from, to) = starts.phrases;
+            partial.extend(
+                facts.phrases[from as usize..to as usize]
+                    .iter()
+                    .map(|&node| Partial {
+                        node,
+                        first: token.word,
+                        start: token.start,
+                    }),
+            );
+        }
+    }
+}
+
 /// Counts the hits of one segment into the tally as they come.
 struct SegmentSink<'a, 'b> {
     tally: &'a mut Tally,
@@ -1686,18 +1840,15 @@ struct ScanState {
     barrier: bool,
 }
 
-/// A long text is matched a piece of about this many tokens at a time.
-const CHUNK_TOKENS: usize = 4096;
+/// A long text's `near` signals are matched a piece of about this many words at a time.
+const CHUNK_WORDS: u32 = 4096;
 
 /// Per-thread buffers and the word cache, reused across notes.
 struct Scratch {
-    /// The classifier the word cache was filled for.
-    owner: u64,
-    tokens: Vec<Token>,
-    /// The tokens (indexes) some term may start with.
-    heads: Vec<u32>,
-    /// Trie walk of term matching: (node, first token, last token) to follow.
-    stack: Vec<(u32, usize, usize)>,
+    cache: WordCache,
+    /// The longer terms under way at the current word, and at the next.
+    partial: Vec<Partial>,
+    next_partial: Vec<Partial>,
     /// Where the gated patterns run in the current segment.
     plan: Plan,
     /// Matches of each `near` signal found so far in the current segment.
@@ -1707,17 +1858,30 @@ struct Scratch {
     /// The hits of the current classification, tallied per signal.
     tally: Tally,
     score: ScoreBufs,
-    /// Surface word → its facts. Notes share most of their vocabulary, so few words
-    /// are stemmed twice.
+}
+
+/// The per-thread word cache. Notes share most of their vocabulary, so few words are
+/// stemmed twice.
+#[derive(Default)]
+struct WordCache {
+    /// The classifier the cache was filled for.
+    owner: u64,
+    /// Surface word → its facts.
     words: WordMap<WordInfo>,
-    /// What the few cached words that hold pattern literals hold.
+    /// What the cached words start and hold.
     facts: WordFacts,
 }
 
-/// The pattern literals of cached words: [`WordInfo::extra`] points into `extras`,
-/// whose ranges point into `literals` and `inner_hits`.
+/// What cached words start and hold. [`WordInfo::starts`] points into `starts`,
+/// whose ranges point into `terms` and `phrases`; [`WordInfo::extra`] points into
+/// `extras`, whose ranges point into `literals` and `inner_hits`.
 #[derive(Default)]
 struct WordFacts {
+    starts: Vec<WordStarts>,
+    /// The one-word terms words are, for every vocabulary form of theirs.
+    terms: Vec<TermRef>,
+    /// The trie nodes (below the root) of the longer terms words start.
+    phrases: Vec<u32>,
     extras: Vec<WordExtra>,
     /// Word-start literals (index into `Classifier::word_literals`) words may begin.
     literals: Vec<u32>,
@@ -1727,17 +1891,29 @@ struct WordFacts {
 
 impl WordFacts {
     fn clear(&mut self) {
+        self.starts.clear();
+        self.terms.clear();
+        self.phrases.clear();
         self.extras.clear();
         self.literals.clear();
         self.inner_hits.clear();
     }
 }
 
-/// Ranges of [`WordFacts::literals`] and [`WordFacts::inner_hits`] for one word.
+/// Ranges of [`WordFacts::terms`] and [`WordFacts::phrases`] for one word.
+#[derive(Clone, Copy)]
+struct WordStarts {
+    terms: (u32, u32),
+    phrases: (u32, u32),
+}
+
+/// Ranges of [`WordFacts::literals`] and [`WordFacts::inner_hits`] for one word, and
+/// whether it holds non-ASCII letters.
 #[derive(Clone, Copy)]
 struct WordExtra {
     literals: (u32, u32),
     inner: (u32, u32),
+    ascii: bool,
 }
 
 /// Where the gated patterns run in a segment, gathered while it is read.
@@ -1862,16 +2038,15 @@ struct WordInfo {
     /// Vocabulary id of its exact form (for `=term`s), [`NO_WORD`] when no term needs it.
     exact: u32,
     /// 1 + index into [`WordFacts::extras`] when the word may begin a word-start
-    /// literal or holds an inner literal, else 0.
+    /// literal, holds an inner literal or is not all ASCII, else 0.
     extra: u32,
-    /// Whether the word is all ASCII.
-    ascii: bool,
-    /// Whether some term may start with it.
-    head: bool,
+    /// 1 + index into [`WordFacts::starts`] when some term starts with the word, else 0.
+    starts: u32,
 }
 
-/// A word of the text: its vocabulary ids, the run it belongs to (a run ends where
-/// sentence punctuation or another barrier comes between two words) and its span.
+/// A word of the text as the scan reports it: its vocabulary ids, the run it belongs
+/// to (a run ends where sentence punctuation or another barrier comes between two
+/// words) and its span.
 #[derive(Clone, Copy)]
 struct Token {
     /// Vocabulary ids of the word's normalised and exact forms, or [`NO_WORD`].
@@ -1905,17 +2080,14 @@ const MAX_PATTERN_HITS: usize = 64;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
-        owner: 0,
-        tokens: Vec::new(),
-        heads: Vec::new(),
-        stack: Vec::new(),
+        cache: WordCache::default(),
+        partial: Vec::new(),
+        next_partial: Vec::new(),
         plan: Plan::default(),
         occurrences: Buckets::default(),
         near_found: Vec::new(),
         tally: Tally::default(),
         score: ScoreBufs::default(),
-        words: WordMap::default(),
-        facts: WordFacts::default(),
     });
 }
 
@@ -2047,35 +2219,24 @@ fn can_match_newline(hir: &regex_syntax::hir::Hir) -> bool {
 /// The occurrences (indexes into `occ`, in order) that start after `occ[k]` ends, at
 /// most `within` words later, in the same sentence. `occ` is sorted by start, so the
 /// scan stops at the first occurrence beyond reach.
-fn next_near<'a>(
-    tokens: &'a [Token],
-    occ: &'a [Occurrence],
-    k: usize,
-    within: u32,
-) -> impl Iterator<Item = usize> + 'a {
-    let end = &tokens[occ[k].last as usize];
+fn next_near(occ: &[Occurrence], k: usize, within: u32) -> impl Iterator<Item = usize> + '_ {
+    let end = occ[k];
     (k + 1..occ.len())
-        .map(move |p| (p, &tokens[occ[p].first as usize]))
-        .skip_while(move |(_, t)| t.word <= end.word)
-        .take_while(move |(_, t)| t.word - end.word - 1 <= within && t.sentence == end.sentence)
-        .map(|(p, _)| p)
+        .skip_while(move |&p| occ[p].first <= end.last)
+        .take_while(move |&p| {
+            occ[p].first - end.last - 1 <= within && occ[p].sentence == end.sentence
+        })
 }
 
 /// Completes an ordered `near` match from `occ[k]` (of group `group - 1`): the last
 /// occurrence of the first way through groups `group..`, trying every candidate.
-fn chain(
-    tokens: &[Token],
-    occ: &[Occurrence],
-    k: usize,
-    near: &Near,
-    group: usize,
-) -> Option<Occurrence> {
+fn chain(occ: &[Occurrence], k: usize, near: &Near, group: usize) -> Option<Occurrence> {
     if group == near.groups {
         return Some(occ[k]);
     }
-    next_near(tokens, occ, k, near.within[group - 1])
+    next_near(occ, k, near.within[group - 1])
         .filter(|&p| occ[p].group as usize == group)
-        .find_map(|p| chain(tokens, occ, p, near, group + 1))
+        .find_map(|p| chain(occ, p, near, group + 1))
 }
 
 /// The label of a `near` signal: its groups joined by `~`.
@@ -2525,12 +2686,20 @@ mod gating {
         let mut hits = Vec::new();
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            scratch.plan.reset(c.patterns.len());
+            let Scratch { cache, plan, .. } = &mut *scratch;
+            plan.reset(c.patterns.len());
             let mut state = ScanState::default();
-            while !c.scan(text, &mut state, &mut scratch) {}
-            c.match_patterns(&seg, &mut scratch.plan, &mut hits);
+            while !c.scan(text, &mut state, cache, plan, &mut Vec::new()) {}
+            c.match_patterns(&seg, plan, &mut hits);
         });
         hits.into_iter().collect()
+    }
+
+    /// Keeps the words the scan reads, and whether some term starts with each.
+    impl WordSink for Vec<(Token, bool)> {
+        fn word(&mut self, token: Token, info: WordInfo, _: &WordFacts) {
+            self.push((token, info.starts != 0));
+        }
     }
 
     impl HitSink for Vec<(usize, usize, usize)> {
@@ -2745,14 +2914,12 @@ mod gating {
             let mut scratch = scratch.borrow_mut();
             for text in &texts {
                 // Every piece of the scan, in a row.
-                let (mut tokens, mut heads, mut pieces) = (Vec::new(), Vec::new(), 0);
+                let (mut words, mut pieces) = (Vec::new(), 0);
                 let mut state = ScanState::default();
-                scratch.plan.reset(c.patterns.len());
+                let Scratch { cache, plan, .. } = &mut *scratch;
+                plan.reset(c.patterns.len());
                 loop {
-                    let done = c.scan(text, &mut state, &mut scratch);
-                    let offset = tokens.len() as u32;
-                    heads.extend(scratch.heads.iter().map(|h| h + offset));
-                    tokens.extend_from_slice(&scratch.tokens);
+                    let done = c.scan(text, &mut state, cache, plan, &mut words);
                     pieces += 1;
                     if done {
                         break;
@@ -2760,21 +2927,19 @@ mod gating {
                 }
                 assert_eq!(
                     pieces > 1,
-                    tokens.len() > CHUNK_TOKENS + 200,
+                    words.len() > CHUNK_WORDS as usize + 200,
                     "on {text:.40}"
                 );
-                let got: Vec<[u32; 7]> = tokens
+                let got: Vec<[u32; 7]> = words
                     .iter()
-                    .map(|t| [t.id, t.exact, t.run, t.word, t.sentence, t.start, t.end])
+                    .map(|(t, _)| [t.id, t.exact, t.run, t.word, t.sentence, t.start, t.end])
                     .collect();
                 assert_eq!(got, plain_tokens(&c, text), "on {text:?}");
-                let want: Vec<u32> = (0..got.len() as u32)
-                    .filter(|&i| {
-                        let t = tokens[i as usize];
-                        !c.starts.get(t.id).is_empty() || !c.starts.get(t.exact).is_empty()
-                    })
-                    .collect();
-                assert_eq!(heads, want, "on {text:?}");
+                for (t, head) in &words {
+                    let starts =
+                        !c.starts.get(t.id).is_empty() || !c.starts.get(t.exact).is_empty();
+                    assert_eq!(*head, starts, "on {text:?}");
+                }
             }
         });
     }
