@@ -158,7 +158,7 @@ struct TrieNode {
 }
 
 /// What matching needs of a term, kept in the trie.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct TermRef {
     term: u32,
     signal: u32,
@@ -966,8 +966,6 @@ impl<'t> Classifier<'t> {
             // (it stands for no term word); a run only ends at a barrier.
             run += u32::from(barrier);
             let token = Token {
-                id: info.id,
-                exact: info.exact,
                 run,
                 word,
                 sentence,
@@ -982,9 +980,10 @@ impl<'t> Classifier<'t> {
     /// The cached facts of a word not seen before.
     fn word_info(&self, surface: &str, facts: &mut WordFacts) -> WordInfo {
         let WordFacts {
-            starts,
+            word_terms,
             terms,
             phrases,
+            stands,
             extras,
             literals,
             inner_hits,
@@ -996,7 +995,7 @@ impl<'t> Classifier<'t> {
             .get(exact_key(surface).as_str())
             .copied()
             .unwrap_or(NO_WORD);
-        let (terms_from, phrases_from) = (terms.len() as u32, phrases.len() as u32);
+        let from = (terms.len(), phrases.len(), stands.len());
         for form in [id, exact] {
             for &node in self.starts.get(form) {
                 terms.extend_from_slice(self.trie.terms(node));
@@ -1004,18 +1003,17 @@ impl<'t> Classifier<'t> {
                     phrases.push(node);
                 }
             }
+            stands.extend_from_slice(self.stands_for.get(form));
         }
-        let word_starts = WordStarts {
-            terms: (terms_from, terms.len() as u32),
-            phrases: (phrases_from, phrases.len() as u32),
-        };
-        let word_starts = if word_starts.terms.0 == word_starts.terms.1
-            && word_starts.phrases.0 == word_starts.phrases.1
-        {
+        let facts_of_terms = if from == (terms.len(), phrases.len(), stands.len()) {
             0
         } else {
-            starts.push(word_starts);
-            starts.len() as u32
+            word_terms.push(WordTerms {
+                terms: (from.0 as u32, terms.len() as u32),
+                phrases: (from.1 as u32, phrases.len() as u32),
+                stands: (from.2 as u32, stands.len() as u32),
+            });
+            word_terms.len() as u32
         };
         let from = literals.len() as u32;
         // `\b` sees ASCII words: the word ends at its first non-ASCII letter.
@@ -1054,10 +1052,8 @@ impl<'t> Classifier<'t> {
             extras.len() as u32
         };
         WordInfo {
-            id,
-            exact,
             extra,
-            starts: word_starts,
+            terms: facts_of_terms,
         }
     }
 
@@ -1532,54 +1528,50 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
             partial.clear();
             *run = token.run;
         }
+        // A word no term needs ends every term under way.
+        if info.terms == 0 {
+            partial.clear();
+            return;
+        }
+        let terms = facts.word_terms[info.terms as usize - 1];
         if !partial.is_empty() {
             next.clear();
+            let stands = &facts.stands[terms.stands.0 as usize..terms.stands.1 as usize];
             for p in partial.iter() {
                 let edges = c.trie.edges(p.node);
-                for form in [token.id, token.exact] {
-                    for &w in c.stands_for.get(form) {
-                        let Some(child) = child_in(edges, w) else {
-                            continue;
-                        };
-                        for t in c.trie.terms(child) {
-                            term_found(*field, occurrences, *sink, t, (p.first, p.start), &token);
-                        }
-                        if !c.trie.edges(child).is_empty() {
-                            next.push(Partial {
-                                node: child,
-                                first: p.first,
-                                start: p.start,
-                            });
-                        }
+                for &w in stands {
+                    let Some(child) = child_in(edges, w) else {
+                        continue;
+                    };
+                    for t in c.trie.terms(child) {
+                        term_found(*field, occurrences, *sink, t, (p.first, p.start), &token);
+                    }
+                    if !c.trie.edges(child).is_empty() {
+                        next.push(Partial {
+                            node: child,
+                            first: p.first,
+                            start: p.start,
+                        });
                     }
                 }
             }
             std::mem::swap(*partial, *next);
         }
-        if info.starts != 0 {
-            let starts = facts.starts[info.starts as usize - 1];
-            let (from, to) = starts.terms;
-            for t in &facts.terms[from as usize..to as usize] {
-                term_found(
-                    *field,
-                    occurrences,
-                    *sink,
-                    t,
-                    (token.word, token.start),
-                    &token,
-                );
-            }
-            let (from, to) = starts.phrases;
-            partial.extend(
-                facts.phrases[from as usize..to as usize]
-                    .iter()
-                    .map(|&node| Partial {
-                        node,
-                        first: token.word,
-                        start: token.start,
-                    }),
-            );
+        let (from, to) = terms.terms;
+        for t in &facts.terms[from as usize..to as usize] {
+            let at = (token.word, token.start);
+            term_found(*field, occurrences, *sink, t, at, &token);
         }
+        let (from, to) = terms.phrases;
+        partial.extend(
+            facts.phrases[from as usize..to as usize]
+                .iter()
+                .map(|&node| Partial {
+                    node,
+                    first: token.word,
+                    start: token.start,
+                }),
+        );
     }
 }
 
@@ -1872,16 +1864,19 @@ struct WordCache {
     facts: WordFacts,
 }
 
-/// What cached words start and hold. [`WordInfo::starts`] points into `starts`,
-/// whose ranges point into `terms` and `phrases`; [`WordInfo::extra`] points into
-/// `extras`, whose ranges point into `literals` and `inner_hits`.
+/// What cached words are to terms and patterns. [`WordInfo::terms`] points into
+/// `word_terms`, whose ranges point into `terms`, `phrases` and `stands`;
+/// [`WordInfo::extra`] points into `extras`, whose ranges point into `literals` and
+/// `inner_hits`.
 #[derive(Default)]
 struct WordFacts {
-    starts: Vec<WordStarts>,
+    word_terms: Vec<WordTerms>,
     /// The one-word terms words are, for every vocabulary form of theirs.
     terms: Vec<TermRef>,
     /// The trie nodes (below the root) of the longer terms words start.
     phrases: Vec<u32>,
+    /// The term words (vocabulary ids) words stand for, for every form of theirs.
+    stands: Vec<u32>,
     extras: Vec<WordExtra>,
     /// Word-start literals (index into `Classifier::word_literals`) words may begin.
     literals: Vec<u32>,
@@ -1891,20 +1886,23 @@ struct WordFacts {
 
 impl WordFacts {
     fn clear(&mut self) {
-        self.starts.clear();
+        self.word_terms.clear();
         self.terms.clear();
         self.phrases.clear();
+        self.stands.clear();
         self.extras.clear();
         self.literals.clear();
         self.inner_hits.clear();
     }
 }
 
-/// Ranges of [`WordFacts::terms`] and [`WordFacts::phrases`] for one word.
+/// Ranges of [`WordFacts::terms`], [`WordFacts::phrases`] and [`WordFacts::stands`]
+/// for one word.
 #[derive(Clone, Copy)]
-struct WordStarts {
+struct WordTerms {
     terms: (u32, u32),
     phrases: (u32, u32),
+    stands: (u32, u32),
 }
 
 /// Ranges of [`WordFacts::literals`] and [`WordFacts::inner_hits`] for one word, and
@@ -2033,25 +2031,19 @@ static BYTE_CLASS: [u8; 256] = {
 /// What the classifier needs to know about a surface word.
 #[derive(Clone, Copy, Default)]
 struct WordInfo {
-    /// Vocabulary id of its normalised form, [`NO_WORD`] when no term needs it.
-    id: u32,
-    /// Vocabulary id of its exact form (for `=term`s), [`NO_WORD`] when no term needs it.
-    exact: u32,
     /// 1 + index into [`WordFacts::extras`] when the word may begin a word-start
     /// literal, holds an inner literal or is not all ASCII, else 0.
     extra: u32,
-    /// 1 + index into [`WordFacts::starts`] when some term starts with the word, else 0.
-    starts: u32,
+    /// 1 + index into [`WordFacts::word_terms`] when some term starts with the word
+    /// or goes on with it, else 0.
+    terms: u32,
 }
 
-/// A word of the text as the scan reports it: its vocabulary ids, the run it belongs
-/// to (a run ends where sentence punctuation or another barrier comes between two
-/// words) and its span.
+/// A word of the text as the scan reports it: the run it belongs to (a run ends
+/// where sentence punctuation or another barrier comes between two words), its
+/// number and sentence, and its span.
 #[derive(Clone, Copy)]
 struct Token {
-    /// Vocabulary ids of the word's normalised and exact forms, or [`NO_WORD`].
-    id: u32,
-    exact: u32,
     run: u32,
     /// 1-based index among all the words of the text, and the sentence it is in.
     word: u32,
@@ -2695,10 +2687,32 @@ mod gating {
         hits.into_iter().collect()
     }
 
-    /// Keeps the words the scan reads, and whether some term starts with each.
-    impl WordSink for Vec<(Token, bool)> {
-        fn word(&mut self, token: Token, info: WordInfo, _: &WordFacts) {
-            self.push((token, info.starts != 0));
+    /// A word the scan read: (run, word, sentence, start, end), and the one-word
+    /// terms it is, the longer terms it starts and the term words it stands for.
+    #[derive(Debug, PartialEq)]
+    struct Scanned {
+        at: [u32; 5],
+        terms: Vec<TermRef>,
+        phrases: Vec<u32>,
+        stands: Vec<u32>,
+    }
+
+    impl Scanned {
+        fn new(t: Token, info: WordInfo, facts: &WordFacts) -> Scanned {
+            let r = (info.terms != 0).then(|| facts.word_terms[info.terms as usize - 1]);
+            let range = |r: (u32, u32)| r.0 as usize..r.1 as usize;
+            Scanned {
+                at: [t.run, t.word, t.sentence, t.start, t.end],
+                terms: r.map_or(Vec::new(), |r| facts.terms[range(r.terms)].to_vec()),
+                phrases: r.map_or(Vec::new(), |r| facts.phrases[range(r.phrases)].to_vec()),
+                stands: r.map_or(Vec::new(), |r| facts.stands[range(r.stands)].to_vec()),
+            }
+        }
+    }
+
+    impl WordSink for Vec<Scanned> {
+        fn word(&mut self, token: Token, info: WordInfo, facts: &WordFacts) {
+            self.push(Scanned::new(token, info, facts));
         }
     }
 
@@ -2850,8 +2864,8 @@ mod gating {
         false
     }
 
-    /// (id, exact, run, word, sentence, start, end) of each word, found the plain way.
-    fn plain_tokens(c: &Classifier<'_>, text: &str) -> Vec<[u32; 7]> {
+    /// Each word with its facts, found the plain way (and computed afresh).
+    fn plain_words(c: &Classifier<'_>, text: &str) -> Vec<Scanned> {
         let mut out = Vec::new();
         let mut run = 0u32;
         let (mut word, mut sentence, mut last_end) = (0u32, 0u32, 0usize);
@@ -2865,16 +2879,32 @@ mod gating {
             }
             last_end = end;
             word += 1;
-            let info = c.word_info(&text[start..end], &mut facts);
-            out.push([
-                info.id,
-                info.exact,
+            let surface = &text[start..end];
+            let info = c.word_info(surface, &mut facts);
+            let token = Token {
                 run,
                 word,
                 sentence,
-                start as u32,
-                end as u32,
-            ]);
+                start: start as u32,
+                end: end as u32,
+            };
+            let scanned = Scanned::new(token, info, &facts);
+            // The words it stands for and the terms it starts, by its forms.
+            let id = |key: &str| c.vocabulary.get(key).copied().unwrap_or(NO_WORD);
+            let forms = [
+                id(&normalize_word(surface, &c.stemmer)),
+                id(&exact_key(surface)),
+            ];
+            let stands: Vec<u32> = forms
+                .iter()
+                .flat_map(|&f| c.stands_for.get(f))
+                .copied()
+                .collect();
+            assert_eq!(scanned.stands, stands, "{surface}");
+            let starts = forms.iter().any(|&f| !c.starts.get(f).is_empty());
+            let head = !scanned.terms.is_empty() || !scanned.phrases.is_empty();
+            assert_eq!(head, starts, "{surface}");
+            out.push(scanned);
         }
         out
     }
@@ -2930,16 +2960,7 @@ mod gating {
                     words.len() > CHUNK_WORDS as usize + 200,
                     "on {text:.40}"
                 );
-                let got: Vec<[u32; 7]> = words
-                    .iter()
-                    .map(|(t, _)| [t.id, t.exact, t.run, t.word, t.sentence, t.start, t.end])
-                    .collect();
-                assert_eq!(got, plain_tokens(&c, text), "on {text:?}");
-                for (t, head) in &words {
-                    let starts =
-                        !c.starts.get(t.id).is_empty() || !c.starts.get(t.exact).is_empty();
-                    assert_eq!(*head, starts, "on {text:?}");
-                }
+                assert!(words == plain_words(&c, text), "on {text:?}");
             }
         });
     }
