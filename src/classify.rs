@@ -8,6 +8,7 @@
 //! literals occurs. Repeated mentions saturate. The result carries every piece of
 //! evidence, so callers can always say why.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,13 +71,13 @@ pub fn segments(note: &Note) -> Vec<Segment<'_>> {
 
 /// One signal that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Evidence {
+pub struct Evidence<'c> {
     /// The signal as written in the taxonomy: the term(s) that fired, or `/pattern/`.
-    pub signal: Arc<str>,
+    pub signal: Cow<'c, str>,
     /// The category the signal speaks for, or `scope` for the AI-relatedness gate.
-    pub category: Arc<str>,
+    pub category: &'c str,
     /// The subcategory, when the signal belongs to one.
-    pub subcategory: Option<Arc<str>>,
+    pub subcategory: Option<&'c str>,
     /// Its contribution to the score (weight after saturation and field boosts).
     pub weight: f64,
     /// The text that matched (first occurrence); held inline when short.
@@ -94,7 +95,7 @@ pub struct Evidence {
 
 /// The classifier's answer for one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Classification {
+pub struct Classification<'c> {
     /// A category id, or `none` when the project is not AI-related.
     pub category: String,
     /// The best subcategory within the category.
@@ -108,10 +109,10 @@ pub struct Classification {
     /// Other categories the project clearly spans.
     pub secondary: Vec<String>,
     /// Every signal that fired, strongest first.
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<Evidence<'c>>,
 }
 
-impl Classification {
+impl Classification<'_> {
     /// True when the answer is `none`.
     pub fn is_none(&self) -> bool {
         self.category == NONE
@@ -734,12 +735,12 @@ impl<'t> Classifier<'t> {
     }
 
     /// Classifies a project note.
-    pub fn classify_note(&self, note: &Note) -> Classification {
+    pub fn classify_note(&self, note: &Note) -> Classification<'_> {
         self.classify(&segments(note))
     }
 
     /// Classifies raw text as a body.
-    pub fn classify_text(&self, text: &str) -> Classification {
+    pub fn classify_text(&self, text: &str) -> Classification<'_> {
         self.classify(&[Segment {
             field: Field::Body,
             text,
@@ -748,7 +749,7 @@ impl<'t> Classifier<'t> {
     }
 
     /// Classifies a set of segments.
-    pub fn classify(&self, segments: &[Segment<'_>]) -> Classification {
+    pub fn classify(&self, segments: &[Segment<'_>]) -> Classification<'_> {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             scratch.tally.reset(self.signals.len());
@@ -1253,7 +1254,7 @@ impl<'t> Classifier<'t> {
         segments: &[Segment<'_>],
         tally: &mut Tally,
         bufs: &mut ScoreBufs,
-    ) -> Classification {
+    ) -> Classification<'_> {
         let t = &self.taxonomy.thresholds;
         tally.touched.sort_unstable();
         let mut evidence = Vec::with_capacity(tally.touched.len());
@@ -1320,20 +1321,20 @@ impl<'t> Classifier<'t> {
             let line = lines[k];
             // Name the terms that fired rather than the whole group they belong to.
             tally.fired_terms(sig_idx, segments, keyed, fired);
-            let fired: Arc<str> = match fired.as_slice() {
-                [] => sig.label.clone(),
-                [one] => self.terms[*one].label.clone(),
-                many => many
-                    .iter()
-                    .map(|&t| &*self.terms[t].label)
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-                    .into(),
+            let fired = match fired.as_slice() {
+                [] => Cow::Borrowed(&*sig.label),
+                [one] => Cow::Borrowed(&*self.terms[*one].label),
+                many => Cow::Owned(
+                    many.iter()
+                        .map(|&t| &*self.terms[t].label)
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                ),
             };
             evidence.push(Evidence {
                 signal: fired,
-                category: sig.category.clone(),
-                subcategory: sig.subcategory.clone(),
+                category: &sig.category,
+                subcategory: sig.subcategory.as_deref(),
                 weight: round3(contribution),
                 matched: segments[segment].text[start..end].into(),
                 field: segments[segment].field,

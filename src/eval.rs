@@ -27,16 +27,16 @@ pub struct LabelScore {
 
 /// One wrong prediction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Miss {
+pub struct Miss<'c> {
     /// The project.
-    pub result: ProjectResult,
+    pub result: ProjectResult<'c>,
     /// Whether only the subcategory was wrong.
     pub subcategory_only: bool,
 }
 
 /// The evaluation of every pinned note.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Evaluation {
+pub struct Evaluation<'c> {
     /// Pinned notes evaluated.
     pub evaluated: usize,
     /// Share with the right category.
@@ -50,11 +50,11 @@ pub struct Evaluation {
     /// `confusion[pinned][predicted] = count`.
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
     /// Every miss, with its evidence.
-    pub misses: Vec<Miss>,
+    pub misses: Vec<Miss<'c>>,
 }
 
 /// Compares predictions with pinned labels over every pinned project note.
-pub fn evaluate(notes: &[Note], classifier: &Classifier<'_>) -> Evaluation {
+pub fn evaluate<'c>(notes: &[Note], classifier: &'c Classifier<'_>) -> Evaluation<'c> {
     let mut labels: Vec<String> = classifier
         .taxonomy()
         .categories

@@ -17,7 +17,7 @@ pub struct Pinned {
 
 /// One classified project: the `classify --json` result shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProjectResult {
+pub struct ProjectResult<'c> {
     /// Note id.
     pub id: String,
     /// Path relative to the root.
@@ -39,19 +39,19 @@ pub struct ProjectResult {
     /// Other categories the project clearly spans.
     pub secondary: Vec<String>,
     /// Every signal that fired.
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<Evidence<'c>>,
     /// AI-relatedness score from the scope gate.
     pub scope_score: f64,
 }
 
-impl ProjectResult {
+impl<'c> ProjectResult<'c> {
     /// Classifies a project note (its pinned label is ignored for the prediction).
-    pub fn new(note: &Note, classifier: &Classifier<'_>) -> ProjectResult {
+    pub fn new(note: &Note, classifier: &'c Classifier<'_>) -> ProjectResult<'c> {
         Self::from_classification(note, classifier.classify_note(note))
     }
 
     /// Wraps an existing classification.
-    pub fn from_classification(note: &Note, c: Classification) -> ProjectResult {
+    pub fn from_classification(note: &Note, c: Classification<'c>) -> ProjectResult<'c> {
         let pinned = note.front.category.as_ref().map(|cat| Pinned {
             category: cat.to_lowercase(),
             subcategory: note.front.subcategory.as_ref().map(|s| s.to_lowercase()),
@@ -98,8 +98,7 @@ impl ProjectResult {
         let relevant = |e: &&Evidence| {
             e.weight > 0.0
                 && *e.category == *self.category
-                && (e.subcategory.is_none()
-                    || e.subcategory.as_deref() == self.subcategory.as_deref())
+                && (e.subcategory.is_none() || e.subcategory == self.subcategory.as_deref())
         };
         for e in self.evidence.iter().filter(relevant) {
             let term = e.matched.as_str().to_lowercase();

@@ -231,7 +231,7 @@ fn scores(r: &ProjectResult) -> String {
 
 /// One evidence line: `+3.00 resources/compute gpu matched "GPUs" ×3 (body:12)`.
 pub fn evidence(e: &Evidence) -> String {
-    let owner = label(&e.category, e.subcategory.as_deref());
+    let owner = label(e.category, e.subcategory);
     let times = if e.count > 1 {
         format!(" ×{}", e.count)
     } else {

@@ -29,7 +29,7 @@ const EVIDENCE_LINES: usize = 6;
 
 /// One protocol's card.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Card {
+pub struct Card<'c> {
     /// Project name.
     pub name: String,
     /// Note id.
@@ -51,7 +51,7 @@ pub struct Card {
     /// The analyst's pinned label.
     pub pinned: Option<Pinned>,
     /// The classifier's result, in the `classify --json` shape.
-    pub classification: ProjectResult,
+    pub classification: ProjectResult<'c>,
     /// Article notes that mention the project.
     pub mentions: Vec<Mention>,
     /// The most similar projects, best first.
@@ -75,7 +75,7 @@ pub struct Similar {
 
 /// Builds the card of `note` (a project note); `notes` supplies the articles that
 /// may mention it. `similar` is left empty: see [`similar`].
-pub fn card(note: &Note, notes: &[Note], classifier: &Classifier<'_>) -> Card {
+pub fn card<'c>(note: &Note, notes: &[Note], classifier: &'c Classifier<'_>) -> Card<'c> {
     let classification = ProjectResult::new(note, classifier);
     Card {
         name: note.title(),

@@ -21,7 +21,7 @@ const TOP_EVIDENCE: usize = 5;
 struct JsonAdd<'a> {
     path: &'a str,
     id: &'a str,
-    classification: &'a ProjectResult,
+    classification: &'a ProjectResult<'a>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     dry_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,7 +54,8 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
     let notes = ctx.notes()?;
     add::validate(&new, &tax, &notes)?;
     let (text, note) = add::render_and_parse(&new)?;
-    let result = ProjectResult::new(&note, &Classifier::new(&tax));
+    let classifier = Classifier::new(&tax);
+    let result = ProjectResult::new(&note, &classifier);
 
     if !args.dry_run {
         // One writer at a time per knowledge base: under the add lock the corpus is
