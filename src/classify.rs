@@ -97,17 +97,17 @@ pub struct Evidence<'c> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification<'c> {
     /// A category id, or `none` when the project is not AI-related.
-    pub category: String,
+    pub category: &'c str,
     /// The best subcategory within the category.
-    pub subcategory: Option<String>,
+    pub subcategory: Option<&'c str>,
     /// Normalised margin of the winner over the runner-up, 0..=1.
     pub confidence: f64,
     /// Score per category id.
-    pub scores: BTreeMap<String, f64>,
+    pub scores: BTreeMap<&'c str, f64>,
     /// The AI-relatedness (scope) score.
     pub scope_score: f64,
     /// Other categories the project clearly spans.
-    pub secondary: Vec<String>,
+    pub secondary: Vec<&'c str>,
     /// Every signal that fired, strongest first.
     pub evidence: Vec<Evidence<'c>>,
 }
@@ -1347,12 +1347,18 @@ impl<'t> Classifier<'t> {
             let subs = &sub_scores[self.sub_offsets[ci]..self.sub_offsets[ci + 1]];
             cat_scores[ci] += subs.iter().sum::<f64>();
         }
-        evidence.sort_by(|a, b| {
+        // Strongest first, then by signal; sorted as indexes, then moved once.
+        order.clear();
+        order.extend(0..evidence.len());
+        order.sort_unstable_by(|&i, &j| {
+            let (a, b) = (&evidence[i], &evidence[j]);
             b.weight
                 .abs()
                 .total_cmp(&a.weight.abs())
                 .then_with(|| a.signal.cmp(&b.signal))
+                .then(i.cmp(&j))
         });
+        permute(&mut evidence, order);
 
         order.clear();
         order.extend(0..ncat);
@@ -1364,7 +1370,7 @@ impl<'t> Classifier<'t> {
             .categories
             .iter()
             .zip(cat_scores.iter())
-            .map(|(c, s)| (c.id.clone(), round3(*s)))
+            .map(|(c, s)| (c.id.as_str(), round3(*s)))
             .collect();
 
         // Without any sign of non-AI crypto, less AI evidence is enough.
@@ -1380,7 +1386,7 @@ impl<'t> Classifier<'t> {
                 1.0 - (best.max(0.0) / t.min_score.max(f64::EPSILON))
             };
             return Classification {
-                category: NONE.to_string(),
+                category: NONE,
                 subcategory: None,
                 confidence: round3(margin.clamp(0.0, 1.0)),
                 scores,
@@ -1396,15 +1402,15 @@ impl<'t> Classifier<'t> {
             .enumerate()
             .filter(|(_, s)| **s > 0.0)
             .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-            .map(|(si, _)| cat.subcategories[si].id.clone());
+            .map(|(si, _)| cat.subcategories[si].id.as_str());
         let confidence = ((best - second) / best).clamp(0.0, 1.0);
         let secondary = order[1..]
             .iter()
             .filter(|&&c| cat_scores[c] >= t.min_score && cat_scores[c] >= t.secondary_ratio * best)
-            .map(|&c| self.taxonomy.categories[c].id.clone())
+            .map(|&c| self.taxonomy.categories[c].id.as_str())
             .collect();
         Classification {
-            category: cat.id.clone(),
+            category: &cat.id,
             subcategory,
             confidence: round3(confidence),
             scores,
@@ -1754,6 +1760,11 @@ impl Tally {
         out: &mut Vec<usize>,
     ) {
         let acc = &self.accs[signal];
+        out.clear();
+        if acc.nterms <= 1 {
+            out.extend(acc.terms[..acc.nterms].iter().map(|h| h.term as usize));
+            return;
+        }
         all.clear();
         all.extend_from_slice(&acc.terms[..acc.nterms.min(INLINE_TERMS)]);
         if acc.nterms > INLINE_TERMS {
@@ -1765,11 +1776,28 @@ impl Tally {
             );
         }
         all.sort_unstable_by(|a, b| a.order(b, segments));
-        out.clear();
         for h in all.iter() {
             if !out.contains(&(h.term as usize)) {
                 out.push(h.term as usize);
             }
+        }
+    }
+}
+
+/// Reorders `v` so that `v[k]` is the old `v[order[k]]`, one swap per element moved
+/// (`order` is a permutation of the indexes of `v`; it is used up).
+fn permute<T>(v: &mut [T], order: &mut [usize]) {
+    const DONE: usize = usize::MAX;
+    for start in 0..v.len() {
+        let mut k = start;
+        while order[k] != DONE {
+            let from = order[k];
+            order[k] = DONE;
+            if from == start {
+                break;
+            }
+            v.swap(k, from);
+            k = from;
         }
     }
 }
@@ -2299,7 +2327,7 @@ categories:
         let r =
             c.classify_text("An AI network.\nA GPU-marketplace where GPUs and gpus are rented.");
         assert_eq!(r.category, "resources");
-        assert_eq!(r.subcategory.as_deref(), Some("compute"));
+        assert_eq!(r.subcategory, Some("compute"));
         let gpu = r.evidence.iter().find(|e| &*e.signal == "gpu").unwrap();
         assert_eq!(gpu.count, 3);
         assert_eq!(gpu.line, 2);
@@ -2596,6 +2624,17 @@ categories:
     }
 
     #[test]
+    fn permute_moves_each_element_where_the_order_says() {
+        let orders: [&[usize]; 5] = [&[], &[0], &[1, 0], &[2, 0, 1], &[3, 1, 4, 0, 2]];
+        for order in orders {
+            let mut v: Vec<char> = "abcde"[..order.len()].chars().collect();
+            let want: Vec<char> = order.iter().map(|&i| v[i]).collect();
+            permute(&mut v, &mut order.to_vec());
+            assert_eq!(v, want, "{order:?}");
+        }
+    }
+
+    #[test]
     fn deterministic() {
         let t = tax();
         let c = Classifier::new(&t);
@@ -2637,10 +2676,10 @@ mod shipped {
             unpinned.front.subcategory = None;
             let r = c.classify_note(&unpinned);
             let want = (
-                note.front.category.clone().unwrap(),
-                note.front.subcategory.clone(),
+                note.front.category.as_deref().unwrap(),
+                note.front.subcategory.as_deref(),
             );
-            if (r.category.clone(), r.subcategory.clone()) != want {
+            if (r.category, r.subcategory) != want {
                 let top: Vec<_> = r
                     .evidence
                     .iter()

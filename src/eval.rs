@@ -75,7 +75,7 @@ pub fn evaluate<'c>(notes: &[Note], classifier: &'c Classifier<'_>) -> Evaluatio
         *confusion
             .entry(p.category.clone())
             .or_default()
-            .entry(r.category.clone())
+            .entry(r.category.to_string())
             .or_insert(0) += 1;
         if !labels.contains(&p.category) {
             labels.push(p.category.clone());
@@ -84,7 +84,7 @@ pub fn evaluate<'c>(notes: &[Note], classifier: &'c Classifier<'_>) -> Evaluatio
         let sub_ok = cat_ok
             && p.subcategory
                 .as_ref()
-                .is_none_or(|s| Some(s) == r.subcategory.as_ref());
+                .is_none_or(|s| Some(s.as_str()) == r.subcategory);
         right += usize::from(cat_ok);
         sub_right += usize::from(sub_ok);
         if !sub_ok {
@@ -185,7 +185,7 @@ pub fn lint(notes: &[Note], classifier: &Classifier<'_>) -> Lint {
         for e in &c.evidence {
             fired.insert(e.signal_id);
         }
-        reached.insert(c.category.clone());
+        reached.insert(c.category.to_string());
         if let Some(s) = &c.subcategory {
             reached.insert(format!("{}/{}", c.category, s));
         }

@@ -848,7 +848,10 @@ pub fn effective_label<'a, 't: 'a>(
         );
     }
     let r = classifier().classify_note(note);
-    (Some(r.category), r.subcategory)
+    (
+        Some(r.category.to_string()),
+        r.subcategory.map(str::to_string),
+    )
 }
 
 /// A classifier compiled the first time a note needs one.

@@ -27,17 +27,17 @@ pub struct ProjectResult<'c> {
     /// Ticker, if any.
     pub ticker: Option<String>,
     /// Predicted category id or `none`.
-    pub category: String,
+    pub category: &'c str,
     /// Predicted subcategory.
-    pub subcategory: Option<String>,
+    pub subcategory: Option<&'c str>,
     /// Confidence of the prediction.
     pub confidence: f64,
     /// Score per category.
-    pub scores: std::collections::BTreeMap<String, f64>,
+    pub scores: std::collections::BTreeMap<&'c str, f64>,
     /// The analyst's label, if pinned.
     pub pinned: Option<Pinned>,
     /// Other categories the project clearly spans.
-    pub secondary: Vec<String>,
+    pub secondary: Vec<&'c str>,
     /// Every signal that fired.
     pub evidence: Vec<Evidence<'c>>,
     /// AI-relatedness score from the scope gate.
@@ -88,7 +88,7 @@ impl<'c> ProjectResult<'c> {
     pub fn effective(&self) -> (&str, Option<&str>) {
         match &self.pinned {
             Some(p) => (&p.category, p.subcategory.as_deref()),
-            None => (&self.category, self.subcategory.as_deref()),
+            None => (self.category, self.subcategory),
         }
     }
 
@@ -98,7 +98,7 @@ impl<'c> ProjectResult<'c> {
         let relevant = |e: &&Evidence| {
             e.weight > 0.0
                 && *e.category == *self.category
-                && (e.subcategory.is_none() || e.subcategory == self.subcategory.as_deref())
+                && (e.subcategory.is_none() || e.subcategory == self.subcategory)
         };
         for e in self.evidence.iter().filter(relevant) {
             let term = e.matched.as_str().to_lowercase();

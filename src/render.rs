@@ -161,7 +161,7 @@ pub fn classify(
             [
                 r.name.clone(),
                 r.ticker.clone().unwrap_or_else(|| "-".into()),
-                label(&r.category, r.subcategory.as_deref()),
+                label(r.category, r.subcategory),
                 pct(r.confidence),
                 pinned,
                 r.top_terms(3).join(", "),
@@ -310,7 +310,7 @@ pub fn evaluation(w: &mut dyn Write, e: &Evaluation, style: Style) -> io::Result
                 r.name,
                 r.path,
                 label(&p.category, p.subcategory.as_deref()),
-                label(&r.category, r.subcategory.as_deref()),
+                label(r.category, r.subcategory),
                 pct(r.confidence)
             )?;
             for ev in r.evidence.iter().take(6) {

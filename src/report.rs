@@ -326,13 +326,13 @@ fn entry(r: &ProjectResult, mentioned_in: Vec<String>, margin: f64) -> Entry {
             subcategory: p.subcategory.clone(),
         }),
         predicted: Label {
-            category: r.category.clone(),
-            subcategory: r.subcategory.clone(),
+            category: r.category.to_string(),
+            subcategory: r.subcategory.map(str::to_string),
         },
         confidence: r.confidence,
         low_confidence: r.confidence < margin,
         disagrees: r.disagrees(),
-        scores: r.scores.clone(),
+        scores: r.scores.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         scope_score: r.scope_score,
         // Pattern signals can match half a sentence: keep table cells short.
         top_terms: r

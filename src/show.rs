@@ -199,7 +199,7 @@ pub fn render(w: &mut dyn Write, c: &Card, style: Style) -> io::Result<()> {
 
     let r = &c.classification;
     writeln!(w)?;
-    let predicted = label(&r.category, r.subcategory.as_deref());
+    let predicted = label(r.category, r.subcategory);
     let conf = format!("{:.0}% confidence", r.confidence * 100.0);
     match &c.pinned {
         Some(p) => {

@@ -125,7 +125,7 @@ fn human(w: &mut dyn Write, r: &ProjectResult, style: Style) -> io::Result<()> {
     writeln!(
         w,
         "predicted: {} ({:.0}% confidence)",
-        style.cyan(&label(&r.category, r.subcategory.as_deref())),
+        style.cyan(&label(r.category, r.subcategory)),
         r.confidence * 100.0
     )?;
     if let Some(p) = &r.pinned {
