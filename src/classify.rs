@@ -1269,6 +1269,7 @@ impl<'t> Classifier<'t> {
             keyed,
             lines,
             firsts,
+            evidence_order,
         } = bufs;
         // The file line of each signal's first hit, counting line breaks once per
         // segment, in text order.
@@ -1347,17 +1348,24 @@ impl<'t> Classifier<'t> {
             let subs = &sub_scores[self.sub_offsets[ci]..self.sub_offsets[ci + 1]];
             cat_scores[ci] += subs.iter().sum::<f64>();
         }
-        // Strongest first, then by signal; sorted as indexes, then moved once.
-        order.clear();
-        order.extend(0..evidence.len());
-        order.sort_unstable_by(|&i, &j| {
-            let (a, b) = (&evidence[i], &evidence[j]);
-            b.weight
-                .abs()
-                .total_cmp(&a.weight.abs())
-                .then_with(|| a.signal.cmp(&b.signal))
-                .then(i.cmp(&j))
+        // Strongest first, then by signal. Sorted as keys (the weight's magnitude,
+        // whose bits order like the number, and the signal's first eight bytes) with
+        // the index, then moved once.
+        let key = |e: &Evidence<'_>| {
+            let mut head = [0u8; 8];
+            let n = e.signal.len().min(8);
+            head[..n].copy_from_slice(&e.signal.as_bytes()[..n]);
+            (!e.weight.abs().to_bits(), u64::from_be_bytes(head))
+        };
+        evidence_order.clear();
+        evidence_order.extend(evidence.iter().enumerate().map(|(i, e)| (key(e), i)));
+        evidence_order.sort_unstable_by(|(a, i), (b, j)| {
+            a.cmp(b)
+                .then_with(|| evidence[*i].signal.cmp(&evidence[*j].signal))
+                .then(i.cmp(j))
         });
+        order.clear();
+        order.extend(evidence_order.iter().map(|&(_, i)| i));
         permute(&mut evidence, order);
 
         order.clear();
@@ -1502,7 +1510,8 @@ fn term_found(
         return;
     }
     if let Some((near, group)) = t.near {
-        occurrences.push(
+        // Repeats are dropped when the occurrences are sorted.
+        occurrences.push_any(
             near as usize,
             Occurrence {
                 group,
@@ -1676,6 +1685,8 @@ struct Acc {
 /// Buffers of the scoring step, reused across notes.
 #[derive(Default)]
 struct ScoreBufs {
+    /// Sort keys of the evidence lines, with their index.
+    evidence_order: Vec<((u64, u64), usize)>,
     cat_scores: Vec<f64>,
     /// Subcategory scores, all categories in a row (see `Classifier::sub_offsets`).
     sub_scores: Vec<f64>,
@@ -2004,6 +2015,16 @@ impl<T: Copy + PartialEq> Buckets<T> {
             None => self.touched.push(key),
             Some(last) if *last == value => return,
             Some(_) => {}
+        }
+        list.push(value);
+    }
+
+    /// Adds a value to group `key`, repeat or not.
+    #[inline]
+    fn push_any(&mut self, key: usize, value: T) {
+        let list = &mut self.lists[key];
+        if list.is_empty() {
+            self.touched.push(key);
         }
         list.push(value);
     }
