@@ -1511,7 +1511,7 @@ fn term_found(
     }
     if let Some((near, group)) = t.near {
         // Repeats are dropped when the occurrences are sorted.
-        occurrences.push_any(
+        occurrences.push_capped(
             near as usize,
             Occurrence {
                 group,
@@ -1521,6 +1521,7 @@ fn term_found(
                 start,
                 end: last.end,
             },
+            MAX_NEAR_OCCURRENCES,
         );
     } else {
         let (start, end) = (start as usize, last.end as usize);
@@ -2019,12 +2020,14 @@ impl<T: Copy + PartialEq> Buckets<T> {
         list.push(value);
     }
 
-    /// Adds a value to group `key`, repeat or not.
+    /// Adds a value to group `key`, repeat or not, unless the group holds `cap`.
     #[inline]
-    fn push_any(&mut self, key: usize, value: T) {
+    fn push_capped(&mut self, key: usize, value: T, cap: usize) {
         let list = &mut self.lists[key];
         if list.is_empty() {
             self.touched.push(key);
+        } else if list.len() >= cap {
+            return;
         }
         list.push(value);
     }
@@ -2119,6 +2122,12 @@ const WORD_CACHE_MAX: usize = 100_000;
 
 /// At most this many matches of one pattern count per segment.
 const MAX_PATTERN_HITS: usize = 64;
+
+/// At most this many occurrences of one `near` signal's groups are kept per piece of
+/// text (see [`CHUNK_WORDS`]). A piece ends at the first sentence end after
+/// [`CHUNK_WORDS`] words, so only a single sentence of tens of thousands of words
+/// reaches it; memory then stays bounded.
+const MAX_NEAR_OCCURRENCES: usize = 1 << 16;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
@@ -2479,6 +2488,25 @@ categories:
             Some(3),
             "a dot inside a word is no sentence end; matches do not overlap"
         );
+    }
+
+    #[test]
+    fn one_endless_sentence_keeps_a_bounded_number_of_near_occurrences() {
+        let t = tax_with(
+            "          - near: [[rent], [gpu]]\n            within: 1\n            weight: 2\n",
+        );
+        let c = Classifier::new(&t);
+        let label = "rent ~ gpu";
+        // Far more occurrences than are kept, in one sentence: the first ones still
+        // give the most matches a segment counts.
+        let text = format!("AI {}", "rent rent gpu ".repeat(MAX_NEAR_OCCURRENCES));
+        assert_eq!(
+            fired(&c, &text, label),
+            Some((MAX_PATTERN_HITS, "rent rent gpu".into()))
+        );
+        // The same text cut into sentences keeps them all.
+        let text = format!("AI {}", "rent rent gpu. ".repeat(MAX_NEAR_OCCURRENCES));
+        assert_eq!(fired(&c, &text, label).map(|f| f.0), Some(MAX_PATTERN_HITS));
     }
 
     #[test]
