@@ -906,17 +906,23 @@ impl<'t> Classifier<'t> {
                 return false;
             }
             // The word: ASCII letters and digits eight bytes at a time, other
-            // characters one at a time.
+            // characters one at a time. A word of at most 7 ASCII bytes read in one
+            // go is its own cache key (`short`, else 0).
             i = start;
+            let mut short = 0;
             loop {
                 match bytes.get(i..i + 8) {
                     Some(chunk) => {
                         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
                         let alnum = (!ascii_alnum8(x) & 0x8080_8080_8080_8080).trailing_zeros() / 8;
-                        i += alnum as usize;
                         if alnum == 8 {
+                            i += 8;
                             continue;
                         }
+                        if i == start {
+                            short = x & ((1 << (8 * alnum)) - 1);
+                        }
+                        i += alnum as usize;
                     }
                     None => {
                         while i < n && BYTE_CLASS[usize::from(bytes[i])] == WORD {
@@ -927,6 +933,7 @@ impl<'t> Classifier<'t> {
                 if i < n && bytes[i] >= 0x80 {
                     let c = text[i..].chars().next().expect("char boundary");
                     if is_word_char(c) {
+                        short = 0;
                         i += c.len_utf8();
                         continue;
                     }
@@ -938,7 +945,12 @@ impl<'t> Classifier<'t> {
                 sentence += 1;
             }
             word += 1;
-            let info = match words.get_in(text, start, end) {
+            let cached = if short != 0 {
+                words.get_short(short)
+            } else {
+                words.get_in(text, start, end)
+            };
+            let info = match cached {
                 Some(info) => *info,
                 None => {
                     let info = self.word_info(&text[start..end], facts);

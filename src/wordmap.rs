@@ -144,6 +144,14 @@ impl<V> WordMap<V> {
         }
     }
 
+    /// The value of the word of 1 to 8 bytes (none of them NUL) packed little
+    /// endian in `word`: the same as `get` of those bytes.
+    #[inline]
+    pub fn get_short(&self, word: u64) -> Option<&V> {
+        debug_assert!(word != 0);
+        self.find([word, 0])
+    }
+
     /// The value of `word`.
     #[inline]
     pub fn get(&self, word: &str) -> Option<&V> {
@@ -272,6 +280,15 @@ mod tests {
         assert_eq!(m.get_in(text, 19, 21), Some(&1));
         assert_eq!(m.get_in(text, 22, 24), Some(&4), "near the end of the text");
         assert_eq!(m.get_in(text, 0, 1), None);
+        let short = |w: &str| {
+            let mut b = [0u8; 8];
+            b[..w.len()].copy_from_slice(w.as_bytes());
+            u64::from_le_bytes(b)
+        };
+        assert_eq!(m.get_short(short("a")), Some(&0));
+        assert_eq!(m.get_short(short("ab")), Some(&1));
+        assert_eq!(m.get_short(short("abc")), None);
+        assert_eq!(m.get_short(short("é")), Some(&4));
         m.clear();
         assert!(m.is_empty());
     }
