@@ -481,6 +481,8 @@ pub struct Classifier<'t> {
     sub_offsets: Vec<usize>,
     nears: Vec<Near>,
     patterns: Vec<Pattern>,
+    /// The patterns without literals to gate them (index into `patterns`).
+    always: Vec<usize>,
     /// The literals of word-start patterns, and per lower-case ASCII first byte the
     /// literals starting with it.
     word_literals: Vec<WordLiteral>,
@@ -718,6 +720,9 @@ impl<'t> Classifier<'t> {
                 }))
                 .collect(),
             nears,
+            always: (0..compiled.len())
+                .filter(|&pi| compiled[pi].gate == Gate::Always)
+                .collect(),
             patterns: compiled,
             word_literals,
             word_literals_by_first,
@@ -1104,7 +1109,7 @@ impl<'t> Classifier<'t> {
                     let to = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
                     plan.lines.push(pi, (from, to));
                 }
-                _ => plan.whole[pi] = true,
+                _ => plan.run_whole(pi),
             }
         }
         // The automaton reports by end, and a pattern may have literals of both kinds.
@@ -1167,7 +1172,7 @@ impl<'t> Classifier<'t> {
         }
         let text = seg.text;
         if folds_to_ascii(text) {
-            plan.whole.iter_mut().for_each(|w| *w = true);
+            (0..self.patterns.len()).for_each(|pi| plan.run_whole(pi));
         } else {
             if let Some(ac) = &self.literals {
                 let bytes = text.as_bytes();
@@ -1182,13 +1187,14 @@ impl<'t> Classifier<'t> {
                 plan.starts.sort_by_key(|&at| at);
                 plan.lines.sort_by_key(|&window| window);
             }
-            for (pi, p) in self.patterns.iter().enumerate() {
-                plan.whole[pi] |= p.gate == Gate::Always;
+            for &pi in &self.always {
+                plan.run_whole(pi);
             }
         }
         let Plan {
             starts,
             whole,
+            whole_list,
             lines,
             ..
         } = plan;
@@ -1227,8 +1233,10 @@ impl<'t> Classifier<'t> {
                 }
             }
         }
-        for (pi, p) in self.patterns.iter().enumerate() {
-            if !whole[pi] || !applies(p) {
+        whole_list.sort_unstable();
+        for &pi in whole_list.iter() {
+            let p = &self.patterns[pi];
+            if !applies(p) {
                 continue;
             }
             for m in p
@@ -1972,8 +1980,9 @@ struct WordExtra {
 struct Plan {
     /// Candidate starts of anchored runs, per pattern.
     starts: Starts,
-    /// Per pattern: whether it runs over the whole segment.
+    /// Per pattern: whether it runs over the whole segment; and those that do.
     whole: Vec<bool>,
+    whole_list: Vec<usize>,
     /// Per one-line suffix-gated pattern: the lines (start, end) it runs over.
     lines: Buckets<(usize, usize)>,
     /// Whether `starts` or `lines` may be out of order.
@@ -1981,10 +1990,24 @@ struct Plan {
 }
 
 impl Plan {
+    /// Makes pattern `pi` run over the whole segment.
+    #[inline]
+    fn run_whole(&mut self, pi: usize) {
+        if !self.whole[pi] {
+            self.whole[pi] = true;
+            self.whole_list.push(pi);
+        }
+    }
+
     fn reset(&mut self, patterns: usize) {
         self.starts.reset(patterns);
-        self.whole.clear();
-        self.whole.resize(patterns, false);
+        for &pi in &self.whole_list {
+            self.whole[pi] = false;
+        }
+        self.whole_list.clear();
+        if self.whole.len() != patterns {
+            self.whole = vec![false; patterns];
+        }
         self.lines.reset(patterns);
         self.unordered = false;
     }
