@@ -803,8 +803,8 @@ impl<'t> Classifier<'t> {
     }
 
     /// One pass over the words of a text. Each word's facts come from the per-thread
-    /// cache (computed once per distinct word): the vocabulary ids of its forms if a
-    /// term needs them, the terms it starts and the word-start literals it may begin.
+    /// cache (computed once per distinct word): the terms it is and starts, the term
+    /// words it stands for, and the word-start literals it may begin or holds.
     /// The pass hands each word to `out`, with the run it belongs to (runs are cut
     /// wherever sentence punctuation or another barrier intervenes), and leaves the
     /// candidate starts of word-start patterns in `plan`.
