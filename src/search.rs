@@ -132,6 +132,10 @@ pub struct SearchResults {
     pub dropped_terms: usize,
     /// Query words no note holds as written, searched by their near spellings.
     pub near_spellings: Vec<String>,
+    /// Paths of hits whose note file could no longer be read as a note (deleted, moved
+    /// or broken since the index was last brought up to date, which only a search
+    /// with `--no-refresh` can see): they are listed without a snippet.
+    pub unreadable: Vec<String>,
 }
 
 /// Runs `query` against an up-to-date index.
@@ -186,6 +190,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         });
     let f = idx.fields;
     let mut hits = Vec::with_capacity(top.len());
+    let mut unreadable = Vec::new();
     for (rank, (score, addr)) in top.into_iter().enumerate() {
         let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
         let text = |field: Field| {
@@ -194,7 +199,10 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
                 .map(str::to_string)
         };
         let path = text(f.path).unwrap_or_default();
-        let body = idx.body_text(&path).unwrap_or_default();
+        let body = idx.body_text(&path).unwrap_or_else(|| {
+            unreadable.push(path.clone());
+            String::new()
+        });
         let snippet = make_snippet(&body, snippets.as_ref());
         hits.push(Hit {
             rank: rank + 1,
@@ -219,6 +227,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         facets,
         dropped_terms,
         near_spellings,
+        unreadable,
     })
 }
 

@@ -249,6 +249,16 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
             results.dropped_terms
         );
     }
+    if let Some(first) = results.unreadable.first() {
+        let more = match results.unreadable.len() - 1 {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        eprintln!(
+            "aikb: {first}{more}: no longer readable as a note since the index was \
+             brought up to date; run `aikb index` (or search without --no-refresh)"
+        );
+    }
     if a.json {
         write_json(ctx.out(), &JsonSearch::from(&results)).map_err(io_out)?;
     } else {

@@ -417,6 +417,22 @@ fn search_no_refresh_uses_the_index_as_it_is() {
         search(&env, &["--no-refresh", "quokka"]).hits[0].id,
         "articles/new-note"
     );
+    // A note deleted since is still a hit, without a snippet, and stderr says why.
+    std::fs::remove_file(env.path("corpus/projects/filecoin.md")).unwrap();
+    let d = env.cmd(["search", "--no-refresh", "filecoin"]).expect(0);
+    assert!(d.stdout.contains("Filecoin"), "{}", d.stdout);
+    assert!(
+        d.stderr.contains("corpus/projects/filecoin.md") && d.stderr.contains("run `aikb index`"),
+        "{}",
+        d.stderr
+    );
+    let d = env.cmd(["search", "filecoin"]).expect(0);
+    assert!(
+        !d.stdout.contains("corpus/projects/filecoin.md"),
+        "{}",
+        d.stdout
+    );
+    assert!(!d.stderr.contains("aikb index"), "{}", d.stderr);
     // Another taxonomy means other labels: the index is brought up to date first.
     let tax = env.read("taxonomy.yaml");
     env.write(
