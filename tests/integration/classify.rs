@@ -243,6 +243,7 @@ fn held_out_protocols_are_classified() {
         ("dev-2", 40),
         ("dev-3", 32),
         ("dev-4", 32),
+        ("dev-5", 32),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
