@@ -233,24 +233,27 @@ fn eval_on_the_shipped_corpus() {
 fn held_out_protocols_are_classified() {
     // Labelled sets of protocols that are not in the shipped corpus (see each set's
     // README for how it was written and whether it was used to choose signals).
-    for (set, notes) in [
-        ("heldout", 40),
-        ("heldout-2", 32),
-        ("heldout-3", 32),
-        ("heldout-4", 32),
-        ("heldout-5", 32),
-        ("dev", 40),
-        ("dev-2", 40),
-        ("dev-3", 32),
-        ("dev-4", 32),
-        ("dev-5", 32),
+    // Each set has a floor under its measured macro-F1; `heldout-6` measured 0.643
+    // on arrival and is kept as it is.
+    for (set, notes, floor) in [
+        ("heldout", 40, 0.8),
+        ("heldout-2", 32, 0.8),
+        ("heldout-3", 32, 0.8),
+        ("heldout-4", 32, 0.8),
+        ("heldout-5", 32, 0.8),
+        ("heldout-6", 32, 0.6),
+        ("dev", 40, 0.8),
+        ("dev-2", 40, 0.8),
+        ("dev-3", 32, 0.8),
+        ("dev-4", 32, 0.8),
+        ("dev-5", 32, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
         let v: serde_json::Value = env.cmd(["eval", "--json"]).json();
         assert_eq!(v["evaluated"].as_u64(), Some(notes), "{set}");
         let f1 = v["macro_f1"].as_f64().unwrap();
-        assert!(f1 >= 0.8, "{set}: macro-F1 {f1}");
+        assert!(f1 >= floor, "{set}: macro-F1 {f1}");
     }
 }
 
