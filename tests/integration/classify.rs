@@ -247,6 +247,7 @@ fn held_out_protocols_are_classified() {
         ("dev-3", 32, 0.8),
         ("dev-4", 32, 0.8),
         ("dev-5", 32, 0.8),
+        ("dev-6", 32, 0.8),
         ("dev-7", 32, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
