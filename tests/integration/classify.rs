@@ -251,6 +251,7 @@ fn held_out_protocols_are_classified() {
         ("dev-6", 32, 0.8),
         ("dev-7", 32, 0.8),
         ("dev-8", 32, 0.8),
+        ("dev-9", 32, 0.8),
         ("dev-10", 32, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
