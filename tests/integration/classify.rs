@@ -233,8 +233,8 @@ fn eval_on_the_shipped_corpus() {
 fn held_out_protocols_are_classified() {
     // Labelled sets of protocols that are not in the shipped corpus (see each set's
     // README for how it was written and whether it was used to choose signals).
-    // Each set has a floor under its measured macro-F1; `heldout-6` (0.643 on arrival)
-    // and `heldout-7` (0.602) are kept as they are.
+    // Each set has a floor under its measured macro-F1; `heldout-6` (0.643 on arrival),
+    // `heldout-7` (0.602) and `heldout-8` (0.669) are kept as they are.
     for (set, notes, floor) in [
         ("heldout", 40, 0.8),
         ("heldout-2", 32, 0.8),
@@ -243,6 +243,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-5", 32, 0.8),
         ("heldout-6", 32, 0.6),
         ("heldout-7", 32, 0.55),
+        ("heldout-8", 32, 0.6),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
