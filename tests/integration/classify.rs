@@ -254,6 +254,7 @@ fn held_out_protocols_are_classified() {
         ("dev-8", 32, 0.8),
         ("dev-9", 32, 0.8),
         ("dev-10", 32, 0.8),
+        ("dev-12", 32, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
