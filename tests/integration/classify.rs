@@ -258,6 +258,7 @@ fn held_out_protocols_are_classified() {
         ("dev-10", 32, 0.8),
         ("dev-11", 32, 0.7),
         ("dev-12", 32, 0.8),
+        ("dev-13", 32, 0.75),
         ("dev-14", 32, 0.65),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
