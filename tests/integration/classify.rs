@@ -246,6 +246,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-7", 32, 0.55),
         ("heldout-8", 32, 0.6),
         ("heldout-9", 32, 0.8),
+        ("heldout-10", 32, 0.8),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
