@@ -233,9 +233,9 @@ fn eval_on_the_shipped_corpus() {
 fn held_out_protocols_are_classified() {
     // Labelled sets of protocols that are not in the shipped corpus (see each set's
     // README for how it was written and whether it was used to choose signals).
-    // Each set has a floor under its measured macro-F1; `heldout-6` (0.643 on arrival),
-    // `heldout-7` (0.602) and `heldout-8` (0.669) are kept as they are, and `dev-11`
-    // (0.594 on arrival) and `dev-14` (0.723) are the hardest development sets.
+    // Each set has a floor under its measured macro-F1: 0.8, or lower for the sets that
+    // measure lower (`heldout-6` to `heldout-8` and `heldout-11`, kept as written; `dev-11`,
+    // `dev-13` and `dev-14`, the hardest development sets).
     for (set, notes, floor) in [
         ("heldout", 40, 0.8),
         ("heldout-2", 32, 0.8),
@@ -247,6 +247,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-8", 32, 0.6),
         ("heldout-9", 32, 0.8),
         ("heldout-10", 32, 0.8),
+        ("heldout-11", 32, 0.7),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
