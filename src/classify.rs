@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::corpus::Note;
 use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
 use crate::text::{is_word_char, normalize_word, stemmer};
-use crate::wordmap::WordMap;
+use crate::wordmap::{WordMap, low_bytes};
 
 /// A piece of text to classify, tagged with its field and first file line.
 #[derive(Debug, Clone)]
@@ -436,12 +436,7 @@ impl WordLiteral {
             .iter()
             .map(|(_, rest)| {
                 let n = rest.len().min(8);
-                let mask = if n == 8 {
-                    u64::MAX
-                } else {
-                    (1u64 << (8 * n)) - 1
-                };
-                (load8(&rest[..n]), mask)
+                (load8(&rest[..n]), low_bytes(u64::MAX, n))
             })
             .collect();
     }
@@ -925,7 +920,7 @@ impl<'t> Classifier<'t> {
                             continue;
                         }
                         if i == start {
-                            short = x & ((1 << (8 * alnum)) - 1);
+                            short = low_bytes(x, alnum as usize);
                         }
                         i += alnum as usize;
                     }

@@ -53,7 +53,7 @@ fn short_key(word: &str) -> Option<Key> {
 
 /// The low `n` bytes (0 to 8) of a number.
 #[inline]
-fn low_bytes(x: u64, n: usize) -> u64 {
+pub(crate) fn low_bytes(x: u64, n: usize) -> u64 {
     if n >= 8 {
         x
     } else {
