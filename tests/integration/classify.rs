@@ -234,8 +234,9 @@ fn held_out_protocols_are_classified() {
     // Labelled sets of protocols that are not in the shipped corpus (see each set's
     // README for how it was written and whether it was used to choose signals).
     // Each set has a floor under its measured macro-F1: 0.8, or lower for the sets that
-    // measure lower (`heldout-6` to `heldout-8`, `heldout-11` and `heldout-12`, kept as written; `dev-11`,
-    // `dev-13` and `dev-14`, the hardest development sets).
+    // measure lower (`heldout-6` to `heldout-8`, `heldout-11`, `heldout-12` and
+    // `heldout-14`, kept as written; `dev-11`, `dev-13` and `dev-14`, the hardest
+    // development sets).
     for (set, notes, floor) in [
         ("heldout", 40, 0.8),
         ("heldout-2", 32, 0.8),
@@ -250,6 +251,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-11", 32, 0.7),
         ("heldout-12", 32, 0.6),
         ("heldout-13", 32, 0.8),
+        ("heldout-14", 32, 0.55),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
@@ -266,6 +268,8 @@ fn held_out_protocols_are_classified() {
         ("dev-14", 32, 0.65),
         ("dev-15", 32, 0.8),
         ("dev-16", 32, 0.8),
+        ("dev-17", 32, 0.8),
+        ("dev-18", 32, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
