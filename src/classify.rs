@@ -21,7 +21,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use serde::Serialize;
 
 use crate::corpus::Note;
-use crate::taxonomy::{Field, Matcher, NONE, Taxonomy};
+use crate::taxonomy::{Field, Matcher, NEAR_GROUPS_MAX, NONE, Taxonomy};
 use crate::text::{is_word_char, normalize_word, stemmer};
 use crate::wordmap::{WordMap, low_bytes};
 
@@ -165,8 +165,42 @@ struct TermRef {
     signal: u32,
     /// The fields (bits of [`field_rank`]) the signal looks at.
     fields: u8,
-    /// For a term of a `near` signal: the index in `Classifier::nears` and the group.
-    near: Option<(u32, u32)>,
+    /// For a term of a `near` signal: which signal and group.
+    near: Option<NearRef>,
+}
+
+/// A term's place in a `near` signal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct NearRef {
+    /// The index in `Classifier::nears`.
+    near: u32,
+    group: u8,
+    /// Whether the next group's occurrences look back at this group's last one (ordered
+    /// signals, every group but the last).
+    record: bool,
+    /// For a group after the first of an ordered signal: the most words allowed since
+    /// the previous group's last occurrence; [`NO_GATE`] otherwise.
+    gate: u16,
+}
+
+/// [`NearRef::gate`] of a group that any occurrence may start.
+const NO_GATE: u16 = u16::MAX;
+
+/// The last occurrence kept of a group of an ordered `near` signal: its sentence and
+/// last word.
+#[derive(Debug, Clone, Copy)]
+struct GroupSeen {
+    sentence: u32,
+    last: u32,
+}
+
+impl Default for GroupSeen {
+    fn default() -> Self {
+        GroupSeen {
+            sentence: u32::MAX,
+            last: 0,
+        }
+    }
 }
 
 impl TrieNode {
@@ -257,7 +291,7 @@ impl FlatLists {
 }
 
 /// The trie of the terms' word sequences.
-fn build_trie(terms: &[Term], signals: &[SignalInfo]) -> Vec<TrieNode> {
+fn build_trie(terms: &[Term], signals: &[SignalInfo], nears: &[Near]) -> Vec<TrieNode> {
     let mut trie = vec![TrieNode::default()];
     for (ti, term) in terms.iter().enumerate() {
         let mut node = 0;
@@ -283,7 +317,19 @@ fn build_trie(terms: &[Term], signals: &[SignalInfo]) -> Vec<TrieNode> {
             } else {
                 fields.iter().fold(0, |m, &f| m | 1 << field_rank(f))
             },
-            near: term.near.map(|(n, g)| (n as u32, g as u32)),
+            near: term.near.map(|(n, g)| {
+                let near = &nears[n];
+                NearRef {
+                    near: n as u32,
+                    group: g as u8,
+                    record: near.ordered && g + 1 < near.groups,
+                    gate: if near.ordered && g > 0 {
+                        near.within[g - 1] as u16
+                    } else {
+                        NO_GATE
+                    },
+                }
+            }),
         });
     }
     trie
@@ -612,7 +658,7 @@ impl<'t> Classifier<'t> {
             }
             stands_for[plural].push(v);
         }
-        let nodes = build_trie(&terms, &signals);
+        let nodes = build_trie(&terms, &signals, &nears);
         let starts: Vec<Vec<u32>> = stands_for
             .iter()
             .map(|words| words.iter().filter_map(|&w| nodes[0].child(w)).collect())
@@ -767,19 +813,26 @@ impl<'t> Classifier<'t> {
                         next_partial,
                         plan,
                         occurrences,
+                        near_seen,
                         near_found,
                         tally,
                         ..
                     } = &mut *scratch;
                     let mut sink = SegmentSink::new(tally, segments, si);
                     occurrences.reset(self.nears.len());
+                    // Left as they are between segments and pieces: a stale entry can
+                    // only let an occurrence in, never keep one out (see `term_found`).
+                    near_seen.resize(self.nears.len() * NEAR_GROUPS_MAX, GroupSeen::default());
                     let mut terms = TermMatcher {
                         classifier: self,
                         field: 1 << field_rank(seg.field),
                         run: u32::MAX,
                         partial,
                         next: next_partial,
-                        occurrences,
+                        near: NearState {
+                            occurrences: &mut *occurrences,
+                            seen: near_seen,
+                        },
                         sink: &mut sink,
                     };
                     let done = self.scan(seg.text, &mut state, cache, plan, &mut terms);
@@ -1507,15 +1560,28 @@ struct TermMatcher<'a, 'c, S> {
     run: u32,
     partial: &'a mut Vec<Partial>,
     next: &'a mut Vec<Partial>,
-    occurrences: &'a mut Buckets<Occurrence>,
+    near: NearState<'a>,
     sink: &'a mut S,
 }
 
+/// Where the terms of `near` groups go: the occurrences kept, and the last one kept of
+/// each group of an ordered signal.
+struct NearState<'a> {
+    occurrences: &'a mut Buckets<Occurrence>,
+    seen: &'a mut [GroupSeen],
+}
+
 /// Term `t` matched from word `first` (at byte `start`) to word `last`.
+///
+/// An occurrence of a later group of an ordered `near` signal is kept only if the
+/// previous group's last occurrence so far allows it: one in the same sentence that
+/// overlaps it or ends at most `within` words before it. Occurrences are found in
+/// order of their last word, so an earlier one of the previous group ends earlier
+/// still: an occurrence left out here could not continue any match.
 #[inline]
 fn term_found(
     field: u8,
-    occurrences: &mut Buckets<Occurrence>,
+    near: &mut NearState<'_>,
     sink: &mut impl HitSink,
     t: &TermRef,
     (first, start): (u32, u32),
@@ -1524,12 +1590,21 @@ fn term_found(
     if t.fields & field == 0 {
         return;
     }
-    if let Some((near, group)) = t.near {
+    if let Some(n) = t.near {
+        let slot = n.near as usize * NEAR_GROUPS_MAX + usize::from(n.group);
+        if n.gate != NO_GATE {
+            let before = near.seen[slot - 1];
+            if before.sentence != last.sentence
+                || (first > before.last && first - before.last - 1 > u32::from(n.gate))
+            {
+                return;
+            }
+        }
         // Repeats are dropped when the occurrences are sorted.
-        occurrences.push_capped(
-            near as usize,
+        near.occurrences.push_capped(
+            n.near as usize,
             Occurrence {
-                group,
+                group: u32::from(n.group),
                 first,
                 last: last.word,
                 sentence: last.sentence,
@@ -1538,6 +1613,12 @@ fn term_found(
             },
             MAX_NEAR_OCCURRENCES,
         );
+        if n.record {
+            near.seen[slot] = GroupSeen {
+                sentence: last.sentence,
+                last: last.word,
+            };
+        }
     } else {
         let (start, end) = (start as usize, last.end as usize);
         sink.hit(t.signal as usize, Some(t.term as usize), start, end);
@@ -1553,7 +1634,7 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
             run,
             partial,
             next,
-            occurrences,
+            near,
             sink,
         } = self;
         if token.run != *run {
@@ -1576,7 +1657,7 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
                         continue;
                     };
                     for t in c.trie.terms(child) {
-                        term_found(*field, occurrences, *sink, t, (p.first, p.start), &token);
+                        term_found(*field, near, *sink, t, (p.first, p.start), &token);
                     }
                     if !c.trie.edges(child).is_empty() {
                         next.push(Partial {
@@ -1592,7 +1673,7 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
         let (from, to) = terms.terms;
         for t in &facts.terms[from as usize..to as usize] {
             let at = (token.word, token.start);
-            term_found(*field, occurrences, *sink, t, at, &token);
+            term_found(*field, near, *sink, t, at, &token);
         }
         let (from, to) = terms.phrases;
         partial.extend(
@@ -1903,6 +1984,8 @@ struct Scratch {
     near_found: Vec<usize>,
     /// Occurrences of `near` group terms in the current segment.
     occurrences: Buckets<Occurrence>,
+    /// The last occurrence kept of each group of each ordered `near` signal.
+    near_seen: Vec<GroupSeen>,
     /// The hits of the current classification, tallied per signal.
     tally: Tally,
     score: ScoreBufs,
@@ -2166,6 +2249,7 @@ thread_local! {
         next_partial: Vec::new(),
         plan: Plan::default(),
         occurrences: Buckets::default(),
+        near_seen: Vec::new(),
         near_found: Vec::new(),
         tally: Tally::default(),
         score: ScoreBufs::default(),
@@ -2569,6 +2653,29 @@ categories:
             Some(1)
         );
         assert_eq!(fired(&c, "private AI models", label).map(|f| f.0), Some(1));
+    }
+
+    #[test]
+    fn a_later_group_is_kept_when_an_earlier_occurrence_of_the_group_before_can_start_it() {
+        // `ember` (word 1) and `glow kiln flame` (words 2 to 4) are both of the first
+        // group; `kiln flame spark` (words 3 to 5) overlaps the second of them, but
+        // follows the first within two words, so the match runs from `ember`.
+        let t = tax_with(
+            "          - near: [[ember, glow kiln flame], [kiln flame spark]]\n            within: 2\n            weight: 2\n",
+        );
+        let c = Classifier::new(&t);
+        let label = "ember | glow kiln flame ~ kiln flame spark";
+        assert_eq!(
+            fired(&c, "ember ash dust glow kiln flame spark", label),
+            None,
+            "three words apart"
+        );
+        assert_eq!(
+            fired(&c, "ember glow kiln flame spark", label),
+            Some((1, "ember glow kiln flame spark".into()))
+        );
+        // A second group in another sentence than the first is not kept.
+        assert_eq!(fired(&c, "ember. Kiln flame spark", label), None);
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub enum Matcher {
 
 /// Default of `within` for `near` signals.
 pub const NEAR_WITHIN: usize = 6;
+/// Most groups of a `near` signal.
+pub const NEAR_GROUPS_MAX: usize = 4;
+
 /// Largest `within` accepted.
 pub const NEAR_WITHIN_MAX: usize = 30;
 
@@ -612,7 +615,7 @@ impl Validator<'_> {
         ordered: Option<Spanned<bool>>,
         at: (usize, usize),
     ) -> Option<Matcher> {
-        if !(2..=4).contains(&groups.len()) {
+        if !(2..=NEAR_GROUPS_MAX).contains(&groups.len()) {
             self.err(
                 at,
                 format!("`near` needs 2 to 4 groups of terms, not {}", groups.len()),
