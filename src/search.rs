@@ -136,7 +136,23 @@ pub struct SearchResults {
     /// or broken since the index was last brought up to date, which only a search
     /// with `--no-refresh` can see): they are listed without a snippet.
     pub unreadable: Vec<String>,
+    /// Tags asked for (`tag:` or `--tag`) that no note carries.
+    pub unknown_tags: Vec<UnknownTag>,
 }
+
+/// A tag asked for that no note carries, and the tags that hold it as one of their
+/// words (`gpu-compute` for `compute`): tags match exactly, so a user who meant one of
+/// those learns its name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownTag {
+    /// The tag as asked for, in lower case.
+    pub tag: String,
+    /// At most [`MAX_SIMILAR_TAGS`] tags holding it as a word, most used first.
+    pub similar: Vec<String>,
+}
+
+/// How many tags an [`UnknownTag`] suggests.
+pub const MAX_SIMILAR_TAGS: usize = 5;
 
 /// Runs `query` against an up-to-date index.
 pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
@@ -220,6 +236,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     }
     let mut facets = BTreeMap::new();
     facets.insert("category".to_string(), counts);
+    let unknown_tags = unknown_tags(&searcher, f.tags, &clauses, &opts.tags);
     Ok(SearchResults {
         query: query.to_string(),
         total_hits: total,
@@ -228,7 +245,83 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         dropped_terms,
         near_spellings,
         unreadable,
+        unknown_tags,
     })
+}
+
+/// The tags asked for, by `--tag` or by a `tag:` qualifier (not a prefix, not
+/// excluded), that no note in the index carries.
+fn unknown_tags(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    clauses: &[Clause],
+    options: &[String],
+) -> Vec<UnknownTag> {
+    let asked = options.iter().map(|t| t.to_lowercase()).chain(
+        clauses
+            .iter()
+            .filter(|c| c.occur != Occur::MustNot)
+            .filter_map(|c| match &c.target {
+                Target::Field {
+                    field,
+                    value,
+                    prefix: false,
+                } if restricting_field(field) == Some("tags") => Some(value.to_lowercase()),
+                _ => None,
+            }),
+    );
+    let mut unknown: Vec<UnknownTag> = Vec::new();
+    for tag in asked {
+        let carried = searcher
+            .doc_freq(&Term::from_field_text(field, &tag))
+            .unwrap_or(0);
+        if carried > 0 || tag.is_empty() || unknown.iter().any(|u| u.tag == tag) {
+            continue;
+        }
+        let similar = tags_holding(searcher, field, &tag);
+        unknown.push(UnknownTag { tag, similar });
+    }
+    unknown
+}
+
+/// Tags of the index that hold every word of `tag` as one of theirs (words split at
+/// anything but a letter or digit), most used first, then by name.
+fn tags_holding(searcher: &tantivy::Searcher, field: Field, tag: &str) -> Vec<String> {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let wanted = words(tag);
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for seg in searcher.segment_readers() {
+        let Ok(inv) = seg.inverted_index(field) else {
+            continue;
+        };
+        let Ok(mut stream) = inv.terms().stream() else {
+            continue;
+        };
+        while stream.advance() {
+            let Ok(name) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            let have = words(name);
+            if wanted.iter().all(|w| have.contains(w)) {
+                *counts.entry(name.to_string()).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+    }
+    let mut similar: Vec<(String, u64)> = counts.into_iter().collect();
+    similar.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    similar
+        .into_iter()
+        .take(MAX_SIMILAR_TAGS)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Warnings for `category:`, `subcategory:` and `kind:` qualifiers in `query` whose
@@ -1038,6 +1131,30 @@ mod tests {
         let r = search(&idx, "gpu compute", &opts()).unwrap();
         assert_eq!(ids(&r), ["articles/b-near", "articles/a-far"]);
         assert!(r.hits[0].score > r.hits[1].score);
+    }
+
+    #[test]
+    fn a_tag_no_note_carries_is_reported_with_the_tags_holding_it() {
+        let (_t, idx) = kb();
+        let r = search(&idx, "tag:GPU tag:compute -tag:nothing-like-this", &opts()).unwrap();
+        assert_eq!(
+            r.unknown_tags,
+            [UnknownTag {
+                tag: "compute".into(),
+                similar: Vec::new(),
+            }]
+        );
+        let mut o = opts();
+        o.tags = vec!["Storage".into(), "provider".into(), "gpu".into()];
+        let r = search(&idx, "tag:gpu*", &o).unwrap();
+        assert_eq!(r.unknown_tags.len(), 1);
+        assert_eq!(r.unknown_tags[0].tag, "provider");
+        assert!(
+            search(&idx, "tag:gpu", &opts())
+                .unwrap()
+                .unknown_tags
+                .is_empty()
+        );
     }
 
     #[test]

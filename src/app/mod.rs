@@ -242,6 +242,18 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
             words.join(", ")
         );
     }
+    for u in &results.unknown_tags {
+        if u.similar.is_empty() {
+            eprintln!("aikb: no note is tagged `{}`", u.tag);
+        } else {
+            let similar: Vec<String> = u.similar.iter().map(|t| format!("`{t}`")).collect();
+            eprintln!(
+                "aikb: no note is tagged `{}` (tags match exactly); tags holding that word: {}",
+                u.tag,
+                similar.join(", ")
+            );
+        }
+    }
     if results.dropped_terms > 0 {
         eprintln!(
             "aikb: the query has more than {} terms; the last {} were not searched",
@@ -292,6 +304,8 @@ struct JsonSearch<'a> {
     total_hits: usize,
     /// Query words no note holds as written, searched by their near spellings.
     near_spellings: &'a [String],
+    /// Tags asked for that no note carries, with the tags holding them as a word.
+    unknown_tags: &'a [search::UnknownTag],
     hits: Vec<JsonHit<'a>>,
     facets: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }
@@ -317,6 +331,7 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
             query: &r.query,
             total_hits: r.total_hits,
             near_spellings: &r.near_spellings,
+            unknown_tags: &r.unknown_tags,
             hits: r
                 .hits
                 .iter()

@@ -13,8 +13,16 @@ struct SearchJson {
     query: String,
     total_hits: usize,
     near_spellings: Vec<String>,
+    unknown_tags: Vec<UnknownTagJson>,
     hits: Vec<HitJson>,
     facets: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnknownTagJson {
+    tag: String,
+    similar: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,6 +276,52 @@ fn date_filters_keep_notes_dated_in_range() {
     let d = env.cmd(["search", "gpu", "--since", "May 2024"]).expect(2);
     assert!(
         d.stderr.contains("invalid date `May 2024` for --since"),
+        "{}",
+        d.stderr
+    );
+}
+
+#[test]
+fn a_tag_no_note_carries_names_the_tags_holding_it() {
+    let env = Env::shipped();
+    let d = env.cmd(["search", "tag:compute"]).expect(1);
+    assert!(d.stdout.contains("0 hits"), "{}", d.stdout);
+    assert!(
+        d.stderr.contains(
+            "no note is tagged `compute` (tags match exactly); tags holding that word: `gpu-compute`"
+        ),
+        "{}",
+        d.stderr
+    );
+    // --tag as well, in the JSON; a tag some note carries is not reported.
+    let d = env
+        .cmd([
+            "search",
+            "--json",
+            "--tag",
+            "Data",
+            "--tag",
+            "gpu-compute",
+            "akash",
+        ])
+        .expect(1);
+    let r: SearchJson = serde_json::from_str(&d.stdout).unwrap();
+    assert!(r.hits.is_empty());
+    assert_eq!(r.unknown_tags.len(), 1);
+    assert_eq!(r.unknown_tags[0].tag, "data");
+    assert!(
+        r.unknown_tags[0]
+            .similar
+            .iter()
+            .all(|t| t.split('-').any(|w| w == "data")),
+        "{:?}",
+        r.unknown_tags[0].similar
+    );
+    assert!(!r.unknown_tags[0].similar.is_empty());
+    assert!(search(&env, &["tag:gpu-compute"]).unknown_tags.is_empty());
+    let d = env.cmd(["search", "tag:quokka-herding"]).expect(1);
+    assert!(
+        d.stderr.contains("no note is tagged `quokka-herding`\n"),
         "{}",
         d.stderr
     );
