@@ -106,6 +106,9 @@ pub struct Classification<'c> {
     pub scores: BTreeMap<&'c str, f64>,
     /// The AI-relatedness (scope) score.
     pub scope_score: f64,
+    /// The scope score this text needed to count as AI-related: `thresholds.scope`, or
+    /// `scope_unopposed` when no signal spoke against.
+    pub scope_needed: f64,
     /// Other categories the project clearly spans.
     pub secondary: Vec<&'c str>,
     /// Every signal that fired, strongest first.
@@ -1467,6 +1470,7 @@ impl<'t> Classifier<'t> {
                 confidence: round3(margin.clamp(0.0, 1.0)),
                 scores,
                 scope_score: round3(scope_score),
+                scope_needed: round3(gate),
                 secondary: Vec::new(),
                 evidence,
             };
@@ -1491,6 +1495,7 @@ impl<'t> Classifier<'t> {
             confidence: round3(confidence),
             scores,
             scope_score: round3(scope_score),
+            scope_needed: round3(gate),
             secondary,
             evidence,
         }

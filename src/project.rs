@@ -42,6 +42,8 @@ pub struct ProjectResult<'c> {
     pub evidence: Vec<Evidence<'c>>,
     /// AI-relatedness score from the scope gate.
     pub scope_score: f64,
+    /// The scope score the note needed to count as AI-related.
+    pub scope_needed: f64,
 }
 
 impl<'c> ProjectResult<'c> {
@@ -69,6 +71,7 @@ impl<'c> ProjectResult<'c> {
             secondary: c.secondary,
             evidence: c.evidence,
             scope_score: c.scope_score,
+            scope_needed: c.scope_needed,
         }
     }
 
@@ -90,6 +93,32 @@ impl<'c> ProjectResult<'c> {
             Some(p) => (&p.category, p.subcategory.as_deref()),
             None => (self.category, self.subcategory),
         }
+    }
+
+    /// True when the prediction is `none` because the AI evidence (scope score) fell
+    /// short, rather than because no category scored enough.
+    pub fn below_scope(&self) -> bool {
+        self.category == crate::taxonomy::NONE && self.scope_score < self.scope_needed
+    }
+
+    /// The strongest evidence against AI-relatedness (negative scope signals), at most
+    /// `n` matched texts.
+    pub fn against_terms(&self, n: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self
+            .evidence
+            .iter()
+            .filter(|e| e.weight < 0.0 && e.category == "scope")
+        {
+            let term = e.matched.as_str().to_lowercase();
+            if !out.contains(&term) {
+                out.push(term);
+            }
+            if out.len() == n {
+                break;
+            }
+        }
+        out
     }
 
     /// Top evidence terms (positive, for the winning category), at most `n`.

@@ -141,6 +141,39 @@ fn label(cat: &str, sub: Option<&str>) -> String {
     }
 }
 
+/// Why a project came out `none`: its AI evidence against what it needed, and the
+/// strongest evidence against; or no category scoring enough.
+fn why_none(r: &ProjectResult) -> String {
+    if !r.below_scope() {
+        return "no category scores enough".to_string();
+    }
+    let mut s = format!(
+        "AI scope {:.1} of {:.1} needed",
+        r.scope_score, r.scope_needed
+    );
+    let against = r.against_terms(2);
+    if !against.is_empty() {
+        s.push_str(&format!("; against: {}", clip_all(&against)));
+    }
+    s
+}
+
+/// Matched texts for a table cell, each cut to [`CELL_TERM_CHARS`] characters (a
+/// pattern or `near` match can span a sentence).
+fn clip_all(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| match t.char_indices().nth(CELL_TERM_CHARS) {
+            Some((at, _)) => format!("{}…", t[..at].trim_end()),
+            None => t.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Longest matched text shown whole in a table cell.
+const CELL_TERM_CHARS: usize = 40;
+
 /// The classify table, optionally with every signal.
 pub fn classify(
     w: &mut dyn Write,
@@ -164,7 +197,11 @@ pub fn classify(
                 label(r.category, r.subcategory),
                 pct(r.confidence),
                 pinned,
-                r.top_terms(3).join(", "),
+                if r.category == crate::taxonomy::NONE {
+                    why_none(r)
+                } else {
+                    clip_all(&r.top_terms(3))
+                },
             ]
         })
         .collect();
@@ -209,7 +246,13 @@ pub fn classify(
             }
         )?;
         if explain {
-            writeln!(w, "    scores: {}; scope {}", scores(r), r.scope_score)?;
+            writeln!(
+                w,
+                "    scores: {}; scope {} (needs {})",
+                scores(r),
+                r.scope_score,
+                r.scope_needed
+            )?;
             if !r.secondary.is_empty() {
                 writeln!(w, "    secondary: {}", r.secondary.join(", "))?;
             }
@@ -364,6 +407,20 @@ mod tests {
         assert_eq!(
             snippet(&s, Style { color: true }),
             "a \x1b[1mGPU\x1b[0m market"
+        );
+    }
+
+    #[test]
+    fn long_matches_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(CELL_TERM_CHARS + 5);
+        let cut = clip_all(&["gpu".into(), long]);
+        let (first, second) = cut.split_once(", ").unwrap();
+        assert_eq!(first, "gpu");
+        assert_eq!(second.chars().count(), CELL_TERM_CHARS + 1);
+        assert!(second.ends_with("é…"));
+        assert_eq!(
+            clip_all(&["x".repeat(CELL_TERM_CHARS)]).len(),
+            CELL_TERM_CHARS
         );
     }
 }

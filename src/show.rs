@@ -234,9 +234,10 @@ pub fn render(w: &mut dyn Write, c: &Card, style: Style) -> io::Result<()> {
         .collect();
     writeln!(
         w,
-        "  scores: {}; AI scope {:.2}",
+        "  scores: {}; AI scope {:.2} (needs {:.2})",
         scores.join(", "),
-        r.scope_score
+        r.scope_score,
+        r.scope_needed
     )?;
     if r.evidence.is_empty() {
         writeln!(w, "  no evidence: no taxonomy signal fired")?;

@@ -459,6 +459,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
             secondary: c.secondary,
             evidence: c.evidence,
             scope_score: c.scope_score,
+            scope_needed: c.scope_needed,
         }]
     } else {
         let notes = ctx.notes()?;

@@ -103,6 +103,26 @@ fn raw_text_from_stdin() {
         .stdin(dex)
         .json();
     assert_eq!(r.results[0].category, "none");
+    // The table says why: too little AI evidence, and what spoke against it.
+    assert!(r.results[0].scope_score < r.results[0].scope_needed);
+    assert_eq!(
+        r.results[0].scope_needed, 4.0,
+        "the gate when something speaks against"
+    );
+    let d = env.cmd(["classify", "--text", "-"]).stdin(dex).expect(0);
+    assert!(
+        d.stdout
+            .contains("of 4.0 needed; against: automated market maker"),
+        "{}",
+        d.stdout
+    );
+    // With nothing against, the lower gate applies.
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin("A note about the weather.")
+        .json();
+    assert_eq!(r.results[0].category, "none");
+    assert_eq!(r.results[0].scope_needed, 3.0);
 }
 
 #[test]

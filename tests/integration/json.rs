@@ -30,6 +30,7 @@ pub struct ClassifyResult {
     pub secondary: Vec<String>,
     pub evidence: Vec<Evidence>,
     pub scope_score: f64,
+    pub scope_needed: f64,
 }
 
 /// An analyst's pinned label.
