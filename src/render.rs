@@ -143,7 +143,7 @@ fn label(cat: &str, sub: Option<&str>) -> String {
 
 /// Why a project came out `none`: its AI evidence against what it needed, and the
 /// strongest evidence against; or no category scoring enough.
-fn why_none(r: &ProjectResult) -> String {
+pub fn why_none(r: &ProjectResult) -> String {
     if !r.below_scope() {
         return "no category scores enough".to_string();
     }

@@ -128,6 +128,9 @@ fn human(w: &mut dyn Write, r: &ProjectResult, style: Style) -> io::Result<()> {
         style.cyan(&label(r.category, r.subcategory)),
         r.confidence * 100.0
     )?;
+    if r.category == crate::taxonomy::NONE {
+        writeln!(w, "why:       {}", render::why_none(r))?;
+    }
     if let Some(p) = &r.pinned {
         let pinned = label(&p.category, p.subcategory.as_deref());
         if r.disagrees() {

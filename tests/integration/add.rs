@@ -145,6 +145,23 @@ fn human_output_names_the_path_prediction_and_evidence() {
         .count();
     assert!((1..=5).contains(&evidence), "{}", d.stdout);
     assert!(d.stdout.contains("aikb report"), "{}", d.stdout);
+    // A project predicted `none` is told why.
+    let d = env
+        .cmd([
+            "add",
+            "Pool Swap",
+            "--description",
+            "An automated market maker where liquidity providers deposit token pairs into pools.",
+        ])
+        .expect(0);
+    let lines: Vec<&str> = d.stdout.lines().collect();
+    assert!(lines[1].starts_with("predicted: none ("), "{}", d.stdout);
+    assert!(
+        lines[2].starts_with("why:       AI scope ")
+            && lines[2].contains(" of 4.0 needed; against: automated market maker"),
+        "{}",
+        d.stdout
+    );
 }
 
 #[test]
