@@ -356,6 +356,9 @@ pub fn evaluation(w: &mut dyn Write, e: &Evaluation, style: Style) -> io::Result
                 label(r.category, r.subcategory),
                 pct(r.confidence)
             )?;
+            if r.category == crate::taxonomy::NONE {
+                writeln!(w, "    why: {}", why_none(r))?;
+            }
             for ev in r.evidence.iter().take(6) {
                 writeln!(w, "    {}", evidence(ev))?;
             }

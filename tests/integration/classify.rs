@@ -247,6 +247,22 @@ fn eval_on_the_shipped_corpus() {
         "{}",
         d.stdout
     );
+    // A miss predicted `none` says why.
+    env.write(
+        "corpus/projects/pool-swap.md",
+        "---\nname: Pool Swap\ncategory: resources\nsubcategory: storage\n---\n\
+         An automated market maker where liquidity providers deposit token pairs into pools.\n",
+    );
+    let d = env.cmd(["eval"]).expect(0);
+    assert!(
+        d.stdout.contains(
+            "Pool Swap (corpus/projects/pool-swap.md): pinned resources/storage, predicted none"
+        ) && d.stdout.contains("    why: AI scope ")
+            && d.stdout
+                .contains(" of 4.0 needed; against: automated market maker"),
+        "{}",
+        d.stdout
+    );
 }
 
 #[test]
