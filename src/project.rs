@@ -104,32 +104,23 @@ impl<'c> ProjectResult<'c> {
     /// The strongest evidence against AI-relatedness (negative scope signals), at most
     /// `n` matched texts.
     pub fn against_terms(&self, n: usize) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for e in self
-            .evidence
-            .iter()
-            .filter(|e| e.weight < 0.0 && e.category == "scope")
-        {
-            let term = e.matched.as_str().to_lowercase();
-            if !out.contains(&term) {
-                out.push(term);
-            }
-            if out.len() == n {
-                break;
-            }
-        }
-        out
+        self.matched_texts(n, |e| e.weight < 0.0 && e.category == "scope")
     }
 
     /// Top evidence terms (positive, for the winning category), at most `n`.
     pub fn top_terms(&self, n: usize) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let relevant = |e: &&Evidence| {
+        self.matched_texts(n, |e| {
             e.weight > 0.0
                 && *e.category == *self.category
                 && (e.subcategory.is_none() || e.subcategory == self.subcategory)
-        };
-        for e in self.evidence.iter().filter(relevant) {
+        })
+    }
+
+    /// The distinct matched texts (lower case) of the evidence `keep` accepts, strongest
+    /// first, at most `n`.
+    fn matched_texts(&self, n: usize, keep: impl Fn(&Evidence) -> bool) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.evidence.iter().filter(|e| keep(e)) {
             let term = e.matched.as_str().to_lowercase();
             if !out.contains(&term) {
                 out.push(term);

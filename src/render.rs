@@ -163,10 +163,7 @@ pub fn why_none(r: &ProjectResult) -> String {
 fn clip_all(terms: &[String]) -> String {
     terms
         .iter()
-        .map(|t| match t.char_indices().nth(CELL_TERM_CHARS) {
-            Some((at, _)) => format!("{}…", t[..at].trim_end()),
-            None => t.clone(),
-        })
+        .map(|t| crate::text::truncate_chars(t, CELL_TERM_CHARS))
         .collect::<Vec<_>>()
         .join(", ")
 }

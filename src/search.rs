@@ -287,12 +287,11 @@ fn unknown_tags(
 /// Tags of the index that hold every word of `tag` as one of theirs (words split at
 /// anything but a letter or digit), most used first, then by name.
 fn tags_holding(searcher: &tantivy::Searcher, field: Field, tag: &str) -> Vec<String> {
-    let words = |t: &str| -> Vec<String> {
+    fn words(t: &str) -> Vec<&str> {
         t.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
-            .map(str::to_string)
             .collect()
-    };
+    }
     let wanted = words(tag);
     if wanted.is_empty() {
         return Vec::new();
