@@ -138,6 +138,10 @@ pub struct SearchResults {
     pub unreadable: Vec<String>,
     /// Tags asked for (`tag:` or `--tag`) that no note carries.
     pub unknown_tags: Vec<UnknownTag>,
+    /// True when nothing was searched: the query's words can match nothing (stop
+    /// words that name no note, or operators such as `AND` and `*` alone), or it was
+    /// empty and no filter was given.
+    pub nothing_to_search: bool,
 }
 
 /// A tag asked for that no note carries, and the tags that hold it as one of their
@@ -167,6 +171,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         idx,
         searcher: &searcher,
         near_spellings: std::cell::RefCell::new(Vec::new()),
+        nothing_to_search: std::cell::Cell::new(false),
     };
     let (clauses, dropped_terms) = query::limit(query::parse(query));
     // Never ask for more than there are: a huge --limit must not reserve memory for it.
@@ -197,6 +202,16 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
             .map_err(index_err)?
     };
     let near_spellings = builder.near_spellings.take();
+    // Stop words are still looked up as names and tickers (`THE` is a ticker), so a
+    // query of them alone is only known to be empty once it has found nothing.
+    let nothing_to_search = builder.nothing_to_search.get()
+        || (total == 0
+            && !clauses.is_empty()
+            && clauses.iter().all(|c| {
+                c.occur != Occur::MustNot
+                    && matches!(&c.target, Target::Text(w) | Target::Phrase(w)
+                        if builder.tokens(w).is_empty())
+            }));
 
     let snippets = SnippetGenerator::create(&searcher, &*q, idx.fields.body)
         .ok()
@@ -246,6 +261,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
         near_spellings,
         unreadable,
         unknown_tags,
+        nothing_to_search,
     })
 }
 
@@ -399,6 +415,8 @@ struct QueryBuilder<'a> {
     /// The free words no note holds as written, searched by their near spellings
     /// instead ([`QueryBuilder::fuzzy_word`]).
     near_spellings: std::cell::RefCell<Vec<String>>,
+    /// Set when the query holds no word that can match and no filter.
+    nothing_to_search: std::cell::Cell<bool>,
 }
 
 impl QueryBuilder<'_> {
@@ -457,6 +475,7 @@ impl QueryBuilder<'_> {
             }
         }
         if positive_asked && !positive_built {
+            self.nothing_to_search.set(true);
             return Box::new(EmptyQuery);
         }
         for q in self.synonym_expansions(clauses, &opts.synonyms) {
@@ -501,6 +520,7 @@ impl QueryBuilder<'_> {
         }
         if !positive_built {
             if parts.is_empty() && filters.is_empty() {
+                self.nothing_to_search.set(true);
                 return Box::new(EmptyQuery);
             }
             parts.push((
@@ -603,9 +623,9 @@ impl QueryBuilder<'_> {
     }
 
     /// A free word: every ranked field, with boosts. A word joined from several words
-    /// (`RNDR/AKT`, `FET-AGIX`, `near.org`) is searched as a phrase and, at a lower
-    /// weight, part by part: the phrase ranks first, and a pair of tickers or a domain
-    /// still finds the notes of each part.
+    /// (`RNDR/AKT`, `FET-AGIX`, `near.org`, `GPT-4`) is searched as a phrase and, at a
+    /// lower weight, part by part: the phrase ranks first, and a pair of tickers, a
+    /// domain or a versioned name still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
         if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS
             && let Some(term) = self.unknown_term(word)
@@ -613,21 +633,24 @@ impl QueryBuilder<'_> {
             self.near_spellings.borrow_mut().push(word.to_string());
             return self.fuzzy_word(word, &term).map(|q| boost(q, FUZZY_BOOST));
         }
-        let mut pieces = 0;
+        // The parts searched on their own: those of two or more characters with a
+        // letter (not `2` of `GPT-4`, nor `s` of `what's`), when the word reads as
+        // several (`gpu-2` is two words, `GPU's` one).
         let mut parts: Vec<&str> = Vec::new();
-        for p in word
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|p| p.chars().count() >= 2 && p.chars().any(char::is_alphabetic))
-        {
-            pieces += 1;
-            if !parts.contains(&p) && parts.len() < MAX_PARTS {
-                parts.push(p);
+        if self.tokens(word).len() >= 2 {
+            for p in word
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|p| p.chars().count() >= 2 && p.chars().any(char::is_alphabetic))
+            {
+                if !parts.contains(&p) && parts.len() < MAX_PARTS {
+                    parts.push(p);
+                }
             }
         }
         let whole = self.whole_word(word);
         // The index also holds hyphenated words written solid: `zk-ML` finds `zkML`.
         let solid = solid_spelling(word).and_then(|s| self.whole_word(&s));
-        if pieces < 2 {
+        if parts.is_empty() {
             return match solid {
                 Some(_) => disjunction(vec![whole, solid]),
                 None => whole,

@@ -254,6 +254,19 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
             );
         }
     }
+    if results.nothing_to_search {
+        if query.trim().is_empty() {
+            eprintln!(
+                "aikb: the query is empty: give a word, a phrase or a filter \
+                 (`--kind project` lists every project)"
+            );
+        } else {
+            eprintln!(
+                "aikb: nothing to search for in `{query}`: stop words and operators \
+                 (AND, OR, *) match nothing on their own; give a word or a phrase"
+            );
+        }
+    }
     if results.dropped_terms > 0 {
         eprintln!(
             "aikb: the query has more than {} terms; the last {} were not searched",
@@ -306,6 +319,8 @@ struct JsonSearch<'a> {
     near_spellings: &'a [String],
     /// Tags asked for that no note carries, with the tags holding them as a word.
     unknown_tags: &'a [search::UnknownTag],
+    /// True when the query held nothing that can match (see the human warning).
+    nothing_to_search: bool,
     hits: Vec<JsonHit<'a>>,
     facets: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }
@@ -332,6 +347,7 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
             total_hits: r.total_hits,
             near_spellings: &r.near_spellings,
             unknown_tags: &r.unknown_tags,
+            nothing_to_search: r.nothing_to_search,
             hits: r
                 .hits
                 .iter()

@@ -14,6 +14,7 @@ struct SearchJson {
     total_hits: usize,
     near_spellings: Vec<String>,
     unknown_tags: Vec<UnknownTagJson>,
+    nothing_to_search: bool,
     hits: Vec<HitJson>,
     facets: BTreeMap<String, BTreeMap<String, u64>>,
 }
@@ -137,11 +138,12 @@ fn natural_language_and_punctuation_never_error() {
             d.code,
             d.stderr
         );
-        // The only note: a word no note holds is searched by near spellings.
+        // The only notes: a word no note holds is searched by near spellings, and a
+        // query of operators alone has nothing to search.
         assert!(
-            d.stderr
-                .lines()
-                .all(|l| l.contains("rebuilt") || l.ends_with("searched near spellings")),
+            d.stderr.lines().all(|l| l.contains("rebuilt")
+                || l.ends_with("searched near spellings")
+                || l.contains("nothing to search for")),
             "{q:?}: {}",
             d.stderr
         );
@@ -182,6 +184,47 @@ fn natural_language_and_punctuation_never_error() {
     assert_eq!(ids("near.org")[0], "projects/near");
     assert_eq!(ids("proof-of-personhood")[0], "projects/worldcoin");
     assert_eq!(ids("render-network")[0], "projects/render");
+    // A part that is only a number or a letter is not searched alone, but the word
+    // part still is: `gpu-2` and `GPU~2` (no note holds either) find the GPU notes,
+    // and `H-100` holds no part to search.
+    let gpu = ids("gpu");
+    assert!(!gpu.is_empty());
+    for q in ["gpu-2", "GPU~2", "gpu^2"] {
+        let mut got = ids(q);
+        got.sort();
+        let mut want = gpu.clone();
+        want.sort();
+        assert_eq!(got, want, "{q}");
+    }
+    env.cmd(["search", "H-100"]).expect(1);
+}
+
+#[test]
+fn a_query_with_nothing_to_search_says_so() {
+    let env = Env::shipped();
+    for q in ["the", "AND", "OR OR", "*", "the of and", "\"the\""] {
+        let d = env.cmd(["search", "--json", q]).expect(1);
+        let r: SearchJson = serde_json::from_str(&d.stdout).expect("JSON");
+        assert_eq!(r.total_hits, 0, "{q}");
+        assert!(r.nothing_to_search, "{q}");
+        assert!(
+            d.stderr.contains(&format!(
+                "nothing to search for in `{q}`: stop words and operators"
+            )),
+            "{q}: {}",
+            d.stderr
+        );
+    }
+    let d = env.cmd(["search", ""]).expect(1);
+    assert!(d.stderr.contains("the query is empty"), "{}", d.stderr);
+    // A stop word beside a real word, an exclusion alone or a filter alone searches.
+    for args in [&["the gpu"][..], &["-gpu"], &["", "--kind", "project"]] {
+        let r = search(&env, args);
+        assert!(r.total_hits > 0, "{args:?}");
+        assert!(!r.nothing_to_search, "{args:?}");
+    }
+    let d = env.cmd(["search", "gpu"]).expect(0);
+    assert!(!d.stderr.contains("nothing to search"), "{}", d.stderr);
 }
 
 #[test]
