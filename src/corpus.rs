@@ -291,7 +291,24 @@ fn front_matter_from_value(
                 *slot = s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
             }
             "aliases" | "tags" | "sources" => {
-                let list = string_list(&value).ok_or_else(|| bad("a list of values"))?;
+                let list = string_list(&value).map_err(|item| match item {
+                    Some((i, item)) => Diagnostic::new(
+                        path,
+                        line,
+                        1,
+                        format!(
+                            "`{key}` must be a list of single values; item {} is {}{}",
+                            i + 1,
+                            type_name(item),
+                            if matches!(item, Value::Object(_)) {
+                                " (quote an item that holds `: `)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ),
+                    None => bad("a list of values"),
+                })?;
                 match key.as_str() {
                     "aliases" => fm.aliases = list,
                     "tags" => fm.tags = list,
@@ -344,20 +361,31 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-fn string_list(v: &Value) -> Option<Vec<String>> {
+/// A list field's values: a list of single values, or one value split at commas. The
+/// error is the list item that is not a single value (its index), or `None` when the
+/// field itself is neither.
+fn string_list(v: &Value) -> Result<Vec<String>, Option<(usize, &Value)>> {
     match v {
-        Value::Null => Some(Vec::new()),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| scalar_text(i).map(|s| s.trim().to_string()))
-            .filter(|s| s.as_ref().is_none_or(|s| !s.is_empty()))
-            .collect(),
-        other => scalar_text(other).map(|s| {
-            s.split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect()
-        }),
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let s = scalar_text(item).ok_or(Some((i, item)))?;
+                let s = s.trim();
+                if !s.is_empty() {
+                    out.push(s.to_string());
+                }
+            }
+            Ok(out)
+        }
+        other => scalar_text(other)
+            .map(|s| {
+                s.split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
+            .ok_or(None),
     }
 }
 
@@ -735,6 +763,22 @@ mod tests {
         let d = parse_note("corpus/x.md", b"---\ntitle: ok\ntags: {a: 1}\n---\n").unwrap_err();
         assert_eq!(d.line, 3);
         assert!(d.message.contains("tags"));
+        // A `key: value` left unquoted inside a list is named, item and all.
+        let d = parse_note(
+            "corpus/x.md",
+            b"---\ntitle: ok\ntags: [gpu, date: 2024, ai]\n---\n",
+        )
+        .unwrap_err();
+        assert_eq!(d.line, 3);
+        assert_eq!(
+            d.message,
+            "`tags` must be a list of single values; item 2 is a mapping (quote an item that holds `: `)"
+        );
+        let d = parse_note("corpus/x.md", b"---\naliases: [a, [b]]\n---\n").unwrap_err();
+        assert_eq!(
+            d.message,
+            "`aliases` must be a list of single values; item 2 is a list"
+        );
         let d = parse_note("corpus/x.md", b"---\ntitle: ok\n---\nab\n\xffcd").unwrap_err();
         assert_eq!((d.line, d.column), (5, 1));
         assert!(d.message.contains("UTF-8"));

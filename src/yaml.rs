@@ -75,6 +75,18 @@ fn clean_message(rendered: &str) -> String {
         return budget_message(breach.trim());
     }
     let msg = msg.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    // Messages that speak of the parser's or Rust's internals, in the user's terms.
+    if msg.starts_with("cannot deserialize null into string") {
+        return "nothing where text is needed (an empty key or value?)".to_string();
+    }
+    if msg == "recursion limit exceeded" {
+        return budget_message("Depth");
+    }
+    if msg == "did not find expected <document start>" {
+        return "text after the end of the YAML value (is this line indented less than the \
+                lines above it?)"
+            .to_string();
+    }
     if msg.is_empty() {
         "invalid YAML".to_string()
     } else {
@@ -113,6 +125,36 @@ mod tests {
         assert_eq!((d.line, d.column), (3, 5));
         assert!(d.message.contains("mapping values"), "{}", d.message);
         assert!(!d.message.contains('\n'));
+    }
+
+    #[test]
+    fn parser_internals_are_put_in_plain_words() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Named {
+            label: String,
+        }
+        let d = parse::<Named>("label:\n", "t.yaml", 1).unwrap_err();
+        assert_eq!(
+            d.message,
+            "nothing where text is needed (an empty key or value?)"
+        );
+        let d = parse::<Value>("a: b\n: c\n", "x.md", 2).unwrap_err();
+        assert_eq!(
+            (d.line, d.message.as_str()),
+            (3, "nothing where text is needed (an empty key or value?)")
+        );
+        let d = parse::<Value>("  a: b\n c: d\n", "x.md", 2).unwrap_err();
+        assert_eq!(d.line, 3);
+        assert!(
+            d.message
+                .starts_with("text after the end of the YAML value"),
+            "{}",
+            d.message
+        );
+        let deep = format!("a: {}", "[".repeat(100_000));
+        let d = parse::<Value>(&deep, "x.md", 2).unwrap_err();
+        assert_eq!(d.message, "YAML refused: nested too deeply");
     }
 
     #[test]
