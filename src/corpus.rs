@@ -162,15 +162,7 @@ pub fn id_and_kind(rel_to_corpus: &Path) -> (String, Kind) {
 
 /// Parses a note from raw bytes. `path` is relative to the root (`corpus/…/x.md`).
 pub fn parse_note(path: &str, bytes: &[u8]) -> Result<Note, Diagnostic> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-            return Err(Diagnostic::new(path, line, col, "invalid UTF-8"));
-        }
-    };
+    let text = crate::text::utf8_or_diagnostic(bytes, path)?;
     let rel = Path::new(path)
         .strip_prefix(CORPUS_DIR)
         .unwrap_or(Path::new(path));

@@ -184,7 +184,7 @@ pub struct Taxonomy {
 impl Taxonomy {
     /// Loads and validates the taxonomy file at `path`.
     pub fn load(path: &Path) -> Result<Taxonomy> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let shown = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -194,7 +194,9 @@ impl Taxonomy {
         } else {
             path.display().to_string()
         };
-        Taxonomy::parse(&text, &shown).map_err(Error::LocatedMany)
+        let text = crate::text::utf8_or_diagnostic(&bytes, &shown)
+            .map_err(|d| Error::LocatedMany(vec![d]))?;
+        Taxonomy::parse(text, &shown).map_err(Error::LocatedMany)
     }
 
     /// Parses and validates taxonomy text; `path` is used in diagnostics.

@@ -267,6 +267,20 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
+/// `bytes` as text, or a diagnostic at the line and column (1-based, in bytes) of the
+/// first byte that is not valid UTF-8.
+pub fn utf8_or_diagnostic<'a>(
+    bytes: &'a [u8],
+    path: &str,
+) -> Result<&'a str, crate::error::Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        crate::error::Diagnostic::new(path, line, col, "invalid UTF-8")
+    })
+}
+
 #[cfg(test)]
 mod tests {
 

@@ -79,6 +79,11 @@ fn clean_message(rendered: &str) -> String {
     if msg.starts_with("cannot deserialize null into string") {
         return "nothing where text is needed (an empty key or value?)".to_string();
     }
+    if msg == "expected string scalar" {
+        return "expected a single value here, not a list or a `key: value` (quote text that \
+                holds `: `)"
+            .to_string();
+    }
     if msg == "recursion limit exceeded" {
         return budget_message("Depth");
     }
@@ -149,6 +154,17 @@ mod tests {
         assert!(
             d.message
                 .starts_with("text after the end of the YAML value"),
+            "{}",
+            d.message
+        );
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Terms {
+            terms: Vec<String>,
+        }
+        let d = parse::<Terms>("terms: [a, b: c]\n", "t.yaml", 1).unwrap_err();
+        assert!(
+            d.message.starts_with("expected a single value here"),
             "{}",
             d.message
         );

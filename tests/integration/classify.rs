@@ -344,6 +344,19 @@ fn taxonomy_errors_are_located_and_nothing_is_written() {
         !env.path(".aikb").exists(),
         "a bad taxonomy leaves no index behind"
     );
+    // A byte that is not UTF-8 is located like any other error.
+    let mut bytes = tax.into_bytes();
+    let at = bytes.windows(11).position(|w| w == b"thresholds:").unwrap();
+    bytes[at + 2] = 0xff;
+    let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    std::fs::write(env.path("taxonomy.yaml"), &bytes).unwrap();
+    let d = env.cmd(["taxonomy", "check"]).expect(2);
+    assert!(
+        d.stderr
+            .contains(&format!("taxonomy.yaml:{line}:3: invalid UTF-8")),
+        "{}",
+        d.stderr
+    );
 }
 
 #[test]
