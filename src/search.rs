@@ -627,8 +627,10 @@ impl QueryBuilder<'_> {
     /// lower weight, part by part: the phrase ranks first, and a pair of tickers, a
     /// domain or a versioned name still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
+        // Words too short to stretch (`TEE`) are searched as written, even unknown.
         if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS
             && let Some(term) = self.unknown_term(word)
+            && term.chars().count().max(bare_lower(word).chars().count()) >= FUZZY_MIN_CHARS
         {
             self.near_spellings.borrow_mut().push(word.to_string());
             return self.fuzzy_word(word, &term).map(|q| boost(q, FUZZY_BOOST));

@@ -399,8 +399,20 @@ fn misspelt_words_find_near_spellings() {
             .iter()
             .all(|h| h.category.as_deref() == Some("resources"))
     );
-    // Short words (tickers) are not stretched: three letters match nothing.
-    env.cmd(["search", "xqz"]).expect(1);
+    // Short words (tickers) are not stretched: three letters match nothing, and
+    // neither near spellings nor "nothing to search" are claimed.
+    let d = env.cmd(["search", "--json", "xqz"]).expect(1);
+    let r: SearchJson = serde_json::from_str(&d.stdout).expect("JSON");
+    assert!(
+        r.near_spellings.is_empty() && !r.nothing_to_search,
+        "{}",
+        d.stdout
+    );
+    assert!(
+        d.stderr.is_empty() || d.stderr.contains("rebuilt"),
+        "{}",
+        d.stderr
+    );
 }
 
 #[test]
