@@ -334,7 +334,7 @@ pub struct AddArgs {
     /// A tag (repeat for several).
     #[arg(long = "tag", value_name = "T")]
     pub tags: Vec<String>,
-    /// The description (the note's body).
+    /// The description (the note's body); - reads it from standard input.
     #[arg(long, value_name = "TEXT", conflicts_with = "from")]
     pub description: Option<String>,
     /// Read the description from a file, or - for standard input.

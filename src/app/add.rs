@@ -31,6 +31,7 @@ struct JsonAdd<'a> {
 /// Runs `aikb add`.
 pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
     let description = match (&args.description, &args.from) {
+        (Some(text), _) if text == "-" => read_description(Path::new("-"))?,
         (Some(text), _) => text.clone(),
         (None, Some(from)) => read_description(from)?,
         (None, None) => {

@@ -467,6 +467,14 @@ fn description_from_stdin_and_from_a_file_is_normalised() {
         search_paths(&env, "Stdin Proj").first().map(String::as_str),
         Some("corpus/projects/stdin-proj.md")
     );
+    // `--description -` reads standard input too, as `classify --text -` does.
+    env.cmd(["add", "Dash Proj", "--description", "-"])
+        .stdin("A marketplace renting out GPUs for AI model training.\n")
+        .expect(0);
+    assert!(
+        env.read("corpus/projects/dash-proj.md")
+            .ends_with("---\n\nA marketplace renting out GPUs for AI model training.\n")
+    );
 }
 
 /// Starts `aikb ARGS…` without waiting for it.
