@@ -1583,7 +1583,7 @@ struct NearState<'a> {
 /// overlaps it or ends at most `within` words before it. Occurrences are found in
 /// order of their last word, so an earlier one of the previous group ends earlier
 /// still: an occurrence left out here could not continue any match.
-#[inline]
+#[inline(always)]
 fn term_found(
     field: u8,
     near: &mut NearState<'_>,
