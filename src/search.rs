@@ -38,6 +38,11 @@ const FUZZY_BOOST: f32 = SYNONYM_BOOST;
 /// At most this many words of one query are searched by near spellings.
 const MAX_NEAR_SPELLINGS: usize = 8;
 
+/// An unknown word this long or longer may be two words written solid
+/// ([`QueryBuilder::two_word_spelling`]), each of at least [`SPLIT_PART_MIN_CHARS`].
+const SPLIT_MIN_CHARS: usize = 6;
+const SPLIT_PART_MIN_CHARS: usize = 3;
+
 /// Weight of a synonym's match relative to the term the user typed.
 const SYNONYM_BOOST: f32 = 0.5;
 /// A query word, or the whole query, that is exactly a project's name or alias.
@@ -627,6 +632,14 @@ impl QueryBuilder<'_> {
     /// lower weight, part by part: the phrase ranks first, and a pair of tickers, a
     /// domain or a versioned name still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
+        // A word written solid that the notes write as two (`deepfakes`, `datasets`
+        // for "deep fakes", "data sets") is searched as those two words.
+        if let Some(split) = self
+            .unknown_term(word)
+            .and_then(|_| self.two_word_spelling(word))
+        {
+            return self.whole_word(&split);
+        }
         // Words too short to stretch (`TEE`) are searched as written, even unknown.
         if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS
             && let Some(term) = self.unknown_term(word)
@@ -689,6 +702,40 @@ impl QueryBuilder<'_> {
                 .into_iter()
                 .any(|field| held(field, &term));
         (!known).then_some(term)
+    }
+
+    /// `word` (letters only, [`SPLIT_MIN_CHARS`] or more) cut in two words of at least
+    /// [`SPLIT_PART_MIN_CHARS`] letters that some note's body holds side by side, the
+    /// cut found in the most notes (the first on a tie); `None` if there is none.
+    fn two_word_spelling(&self, word: &str) -> Option<String> {
+        let bare = bare_lower(word);
+        let n = bare.len();
+        if n < SPLIT_MIN_CHARS || !bare.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let body = self.idx.fields.body;
+        let mut best: Option<(usize, String)> = None;
+        for cut in SPLIT_PART_MIN_CHARS..=n - SPLIT_PART_MIN_CHARS {
+            let pair = format!("{} {}", &bare[..cut], &bare[cut..]);
+            let tokens = self.tokens(&pair);
+            if tokens.len() != 2
+                || !tokens.iter().all(|(_, t)| {
+                    self.searcher
+                        .doc_freq(&Term::from_field_text(body, t))
+                        .is_ok_and(|n| n > 0)
+                })
+            {
+                continue;
+            }
+            let Some(q) = self.text_query(body, &pair, 1.0) else {
+                continue;
+            };
+            let found = self.searcher.search(&*q, &Count).unwrap_or(0);
+            if found > best.as_ref().map_or(0, |b| b.0) {
+                best = Some((found, pair));
+            }
+        }
+        best.map(|(_, pair)| pair)
     }
 
     /// A free word matched by near spellings: its analysed `term` in the ranked text

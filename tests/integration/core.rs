@@ -371,6 +371,28 @@ fn a_tag_no_note_carries_names_the_tags_holding_it() {
 }
 
 #[test]
+fn a_word_written_solid_finds_the_two_words_the_notes_write() {
+    let env = Env::shipped();
+    // The notes write "deep fakes"; no note holds "deepfake".
+    let ids = |q: &str| -> Vec<String> {
+        let r = search(&env, &[q]);
+        assert!(r.near_spellings.is_empty(), "{q}: {:?}", r.near_spellings);
+        let mut v: Vec<String> = r.hits.into_iter().map(|h| h.id).collect();
+        v.truncate(3);
+        v.sort();
+        v
+    };
+    let want = [
+        "projects/numbers-protocol",
+        "projects/origintrail",
+        "projects/story-protocol",
+    ];
+    assert_eq!(ids("deep fakes"), want);
+    assert_eq!(ids("deepfakes"), want);
+    assert_eq!(ids("Deepfake"), want);
+}
+
+#[test]
 fn misspelt_words_find_near_spellings() {
     let env = Env::shipped();
     for (q, id) in [
