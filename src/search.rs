@@ -43,6 +43,10 @@ const MAX_NEAR_SPELLINGS: usize = 8;
 const SPLIT_MIN_CHARS: usize = 6;
 const SPLIT_PART_MIN_CHARS: usize = 3;
 
+/// At most this many pairs of adjacent query words are also searched written as one
+/// ([`QueryBuilder::joined_pairs`]).
+const MAX_JOINED_PAIRS: usize = 8;
+
 /// Weight of a synonym's match relative to the term the user typed.
 const SYNONYM_BOOST: f32 = 0.5;
 /// A query word, or the whole query, that is exactly a project's name or alias.
@@ -489,6 +493,7 @@ impl QueryBuilder<'_> {
         parts.extend(
             self.proximity(clauses)
                 .into_iter()
+                .chain(self.joined_pairs(clauses))
                 .map(|q| (TOccur::Should, q)),
         );
         // A multi-word query that is exactly a name or alias ("render network").
@@ -868,6 +873,66 @@ impl QueryBuilder<'_> {
                 boost(Box::new(q), PROXIMITY_BOOST)
             })
             .collect()
+    }
+
+    /// Two adjacent words of the query that the notes also write as one (`data set`,
+    /// `block chain`, `deep fake` for "dataset", "blockchain", "deepfake"): the word
+    /// written solid, searched at synonym weight, so notes that write it either way
+    /// are found. At most [`MAX_JOINED_PAIRS`] pairs.
+    fn joined_pairs(&self, clauses: &[Clause]) -> Vec<Box<dyn Query>> {
+        let f = self.idx.fields;
+        let words: Vec<Option<&str>> = clauses
+            .iter()
+            .map(|c| match (&c.target, c.occur) {
+                (Target::Text(w), Occur::Should | Occur::Must)
+                    if w.chars().all(char::is_alphabetic) =>
+                {
+                    Some(w.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        for pair in words.windows(2) {
+            let (Some(a), Some(b)) = (pair[0], pair[1]) else {
+                continue;
+            };
+            if out.len() == MAX_JOINED_PAIRS {
+                break;
+            }
+            // Stop words join by accident ("in" and "to" make "into").
+            if self.tokens(a).is_empty() || self.tokens(b).is_empty() {
+                continue;
+            }
+            let joined = format!("{a}{b}");
+            let tokens = self.tokens(&joined);
+            if tokens.len() != 1 {
+                continue;
+            }
+            let solid = [f.title, f.body]
+                .into_iter()
+                .map(|field| {
+                    self.searcher
+                        .doc_freq(&Term::from_field_text(field, &tokens[0].1))
+                        .unwrap_or(0)
+                })
+                .max()
+                .unwrap_or(0);
+            // Searched only where the notes mostly write the word solid: a solid
+            // spelling rarer than the pair is a slip in a few notes (one abstract's
+            // "breastcancer"), and a hyphenated pair (`cognitive-behavioral`), indexed
+            // both ways, already matches the two words.
+            let apart = self
+                .text_query(f.body, &format!("{a} {b}"), 1.0)
+                .and_then(|q| self.searcher.search(&*q, &Count).ok())
+                .unwrap_or(0) as u64;
+            if solid > apart
+                && let Some(q) = self.whole_word(&joined)
+            {
+                out.push(boost(q, SYNONYM_BOOST));
+            }
+        }
+        out
     }
 
     /// Text analysed with the field's tokenizer: a term, or a phrase when the text

@@ -393,6 +393,42 @@ fn a_word_written_solid_finds_the_two_words_the_notes_write() {
 }
 
 #[test]
+fn two_words_find_the_word_the_notes_write_solid() {
+    let env = Env::empty();
+    env.write(
+        "corpus/articles/solid.md",
+        "---\ntitle: Solid\n---\nA curated dataset of labelled images, one dataset per task.\n",
+    );
+    env.write(
+        "corpus/articles/other.md",
+        "---\ntitle: Other\n---\nThe data we set aside, and a second note on data.\n",
+    );
+    // The note that only writes "dataset" is found by "data set", after the note
+    // that holds both words.
+    let ids: Vec<String> = search(&env, &["data set"])
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ids, ["articles/other", "articles/solid"]);
+    // Not when the notes write the pair apart more often than solid.
+    env.write(
+        "corpus/articles/apart.md",
+        "---\ntitle: Apart\n---\nEach data set is checked; a data set per task.\n",
+    );
+    env.write(
+        "corpus/articles/apart-2.md",
+        "---\ntitle: Apart 2\n---\nOne data set.\n",
+    );
+    let ids: Vec<String> = search(&env, &["data set"])
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert!(!ids.contains(&"articles/solid".to_string()), "{ids:?}");
+}
+
+#[test]
 fn misspelt_words_find_near_spellings() {
     let env = Env::shipped();
     for (q, id) in [
