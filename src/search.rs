@@ -695,11 +695,7 @@ impl QueryBuilder<'_> {
             return None;
         }
         let (_, term) = terms.pop().expect("one term");
-        let held = |field: Field, text: &str| {
-            self.searcher
-                .doc_freq(&Term::from_field_text(field, text))
-                .is_ok_and(|n| n > 0)
-        };
+        let held = |field: Field, text: &str| self.doc_freq(field, text) > 0;
         let bare = bare_lower(word);
         let known = held(f.names, &bare)
             || held(f.ticker, &bare)
@@ -723,13 +719,7 @@ impl QueryBuilder<'_> {
         for cut in SPLIT_PART_MIN_CHARS..=n - SPLIT_PART_MIN_CHARS {
             let pair = format!("{} {}", &bare[..cut], &bare[cut..]);
             let tokens = self.tokens(&pair);
-            if tokens.len() != 2
-                || !tokens.iter().all(|(_, t)| {
-                    self.searcher
-                        .doc_freq(&Term::from_field_text(body, t))
-                        .is_ok_and(|n| n > 0)
-                })
-            {
+            if tokens.len() != 2 || !tokens.iter().all(|(_, t)| self.doc_freq(body, t) > 0) {
                 continue;
             }
             let Some(q) = self.text_query(body, &pair, 1.0) else {
@@ -911,11 +901,7 @@ impl QueryBuilder<'_> {
             }
             let solid = [f.title, f.body]
                 .into_iter()
-                .map(|field| {
-                    self.searcher
-                        .doc_freq(&Term::from_field_text(field, &tokens[0].1))
-                        .unwrap_or(0)
-                })
+                .map(|field| self.doc_freq(field, &tokens[0].1))
                 .max()
                 .unwrap_or(0);
             // Searched only where the notes mostly write the word solid: a solid
@@ -933,6 +919,13 @@ impl QueryBuilder<'_> {
             }
         }
         out
+    }
+
+    /// How many notes hold the (analysed) term `text` in `field`; 0 on an index error.
+    fn doc_freq(&self, field: Field, text: &str) -> u64 {
+        self.searcher
+            .doc_freq(&Term::from_field_text(field, text))
+            .unwrap_or(0)
     }
 
     /// Text analysed with the field's tokenizer: a term, or a phrase when the text
