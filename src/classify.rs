@@ -543,6 +543,10 @@ pub struct Classifier<'t> {
     /// The patterns (index into `patterns`) each literal (of either kind) belongs to.
     literal_patterns: Vec<Vec<usize>>,
     stemmer: rust_stemmers::Stemmer,
+    /// A word longer than this many bytes cannot be a vocabulary word, even once
+    /// normalised (see [`long_word_bytes`]), so it is not normalised, looked up or
+    /// cached: a huge "word" costs one pass.
+    long_word: usize,
 }
 
 impl<'t> Classifier<'t> {
@@ -748,6 +752,7 @@ impl<'t> Classifier<'t> {
             l.index_rests();
             word_literals_by_first[usize::from(l.head[0])].push(j as u32);
         }
+        let long_word = long_word_bytes(&vocabulary);
         Classifier {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             taxonomy,
@@ -775,6 +780,7 @@ impl<'t> Classifier<'t> {
             raw_literal_ids,
             literal_patterns,
             stemmer,
+            long_word,
         }
     }
 
@@ -1010,7 +1016,9 @@ impl<'t> Classifier<'t> {
                 Some(info) => *info,
                 None => {
                     let info = self.word_info(&text[start..end], facts);
-                    words.insert(&text[start..end], info);
+                    if end - start <= self.long_word {
+                        words.insert(&text[start..end], info);
+                    }
                     info
                 }
             };
@@ -1057,13 +1065,18 @@ impl<'t> Classifier<'t> {
             literals,
             inner_hits,
         } = facts;
-        let n = normalize_word(surface, &self.stemmer);
-        let id = self.vocabulary.get(n.as_str()).copied().unwrap_or(NO_WORD);
-        let exact = self
-            .vocabulary
-            .get(exact_key(surface).as_str())
-            .copied()
-            .unwrap_or(NO_WORD);
+        let (id, exact) = if surface.len() > self.long_word {
+            (NO_WORD, NO_WORD)
+        } else {
+            let n = normalize_word(surface, &self.stemmer);
+            let id = self.vocabulary.get(n.as_str()).copied().unwrap_or(NO_WORD);
+            let exact = self
+                .vocabulary
+                .get(exact_key(surface).as_str())
+                .copied()
+                .unwrap_or(NO_WORD);
+            (id, exact)
+        };
         let from = (terms.len(), phrases.len(), stands.len());
         for form in [id, exact] {
             for &node in self.starts.get(form) {
@@ -1097,15 +1110,20 @@ impl<'t> Classifier<'t> {
         }
         let inner_from = inner_hits.len() as u32;
         let bytes = surface.as_bytes();
-        for at in 0..bytes.len() {
-            for (lit, id) in &self.inner_literals {
-                if bytes[at..].len() >= lit.len()
+        for (lit, id) in &self.inner_literals {
+            // Candidates by the first byte in either case, then the rest compared.
+            let first = lit[0];
+            let (a, b) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+            for at in memchr::memchr2_iter(a, b, bytes) {
+                if bytes.len() - at >= lit.len()
                     && bytes[at..at + lit.len()].eq_ignore_ascii_case(lit)
                 {
                     inner_hits.push((*id, at as u32));
                 }
             }
         }
+        // The hits in text order, as one pass over the word found them.
+        inner_hits[inner_from as usize..].sort_by_key(|&(_, at)| at);
         let extra = WordExtra {
             literals: (from, literals.len() as u32),
             inner: (inner_from, inner_hits.len() as u32),
@@ -2409,6 +2427,12 @@ fn chain(occ: &[Occurrence], k: usize, near: &Near, group: usize) -> Option<Occu
         .find_map(|p| chain(occ, p, near, group + 1))
 }
 
+/// [`Classifier::long_word`] for a vocabulary: four times its longest word and a
+/// margin (folding can drop two of every three bytes: `e` and a combining accent).
+fn long_word_bytes(vocabulary: &HashMap<Box<str>, u32>) -> usize {
+    4 * vocabulary.keys().map(|w| w.len()).max().unwrap_or(0) + 16
+}
+
 /// The label of a `near` signal: its groups joined by `~`.
 fn near_label(groups: &[Vec<String>]) -> String {
     groups
@@ -3007,6 +3031,10 @@ mod gating {
         );
         // More matches than count, over many lines.
         texts.push("store 12 PiB there\n".repeat(100));
+        // Words too long to be vocabulary words, with pattern literals inside.
+        let long = format!("{}zkml{}", "x".repeat(c.long_word), "é".repeat(c.long_word));
+        texts.push(format!("{long} GPUs and {long}H100s, {long}"));
+        assert!(long.len() > c.long_word);
         for text in &texts {
             assert_eq!(gated(&c, text), full(&c, text), "on {text:?}");
         }

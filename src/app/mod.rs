@@ -439,16 +439,21 @@ pub fn unknown_project(notes: &[Note], key: &str) -> Error {
     Error::Invalid(format!("no project named `{key}`{hint}"))
 }
 
+/// The text of a file, or of standard input for `-`; a byte that is not UTF-8 is
+/// reported by line and column.
 fn read_input(path: &PathBuf) -> Result<String> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
+    let (bytes, shown) = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
         io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut bytes)
             .map_err(|e| Error::io("<stdin>", e))?;
-        Ok(s)
+        (bytes, "<stdin>".to_string())
     } else {
-        std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
-    }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        (bytes, path.display().to_string())
+    };
+    crate::text::utf8_or_diagnostic(&bytes, &shown).map_err(Error::Located)?;
+    Ok(String::from_utf8(bytes).expect("checked above"))
 }
 
 fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {

@@ -123,6 +123,34 @@ fn raw_text_from_stdin() {
         .json();
     assert_eq!(r.results[0].category, "none");
     assert_eq!(r.results[0].scope_needed, 3.0);
+    // A byte that is not UTF-8 is located, from stdin or a file.
+    let d = env
+        .cmd(["classify", "--text", "-"])
+        .stdin(&b"GPUs\nab\xffcd"[..])
+        .expect(2);
+    assert!(
+        d.stderr.contains("<stdin>:2:3: invalid UTF-8"),
+        "{}",
+        d.stderr
+    );
+    std::fs::write(env.path("bad.txt"), b"GPUs\nab\xffcd").unwrap();
+    let d = env.cmd(["classify", "--text", "bad.txt"]).expect(2);
+    assert!(
+        d.stderr.contains("bad.txt:2:3: invalid UTF-8"),
+        "{}",
+        d.stderr
+    );
+    // A "word" of a million letters is one word that is no term.
+    let huge = format!("GPU {} GPU", "a".repeat(1 << 20));
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin(huge)
+        .json();
+    let ev = &r.results[0].evidence;
+    assert!(
+        !ev.is_empty() && ev.iter().all(|e| e.matched == "GPU" && e.count == 2),
+        "{ev:?}"
+    );
 }
 
 #[test]
