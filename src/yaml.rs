@@ -84,6 +84,9 @@ fn clean_message(rendered: &str) -> String {
                 holds `: `)"
             .to_string();
     }
+    if msg == "invalid floating point" {
+        return "expected a number here (such as 2, 0.5 or -1.5)".to_string();
+    }
     if msg == "recursion limit exceeded" {
         return budget_message("Depth");
     }
@@ -162,6 +165,13 @@ mod tests {
         struct Terms {
             terms: Vec<String>,
         }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Weighted {
+            weight: f64,
+        }
+        let d = parse::<Weighted>("weight: abc\n", "t.yaml", 1).unwrap_err();
+        assert_eq!(d.message, "expected a number here (such as 2, 0.5 or -1.5)");
         let d = parse::<Terms>("terms: [a, b: c]\n", "t.yaml", 1).unwrap_err();
         assert!(
             d.message.starts_with("expected a single value here"),
