@@ -637,17 +637,15 @@ impl QueryBuilder<'_> {
     /// lower weight, part by part: the phrase ranks first, and a pair of tickers, a
     /// domain or a versioned name still finds the notes of each part.
     fn word(&self, word: &str) -> Option<Box<dyn Query>> {
+        let unknown = self.unknown_term(word);
         // A word written solid that the notes write as two (`deepfakes`, `datasets`
         // for "deep fakes", "data sets") is searched as those two words.
-        if let Some(split) = self
-            .unknown_term(word)
-            .and_then(|_| self.two_word_spelling(word))
-        {
+        if let Some(split) = unknown.as_ref().and_then(|_| self.two_word_spelling(word)) {
             return self.whole_word(&split);
         }
         // Words too short to stretch (`TEE`) are searched as written, even unknown.
         if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS
-            && let Some(term) = self.unknown_term(word)
+            && let Some(term) = unknown
             && term.chars().count().max(bare_lower(word).chars().count()) >= FUZZY_MIN_CHARS
         {
             self.near_spellings.borrow_mut().push(word.to_string());
@@ -722,7 +720,7 @@ impl QueryBuilder<'_> {
             if tokens.len() != 2 || !tokens.iter().all(|(_, t)| self.doc_freq(body, t) > 0) {
                 continue;
             }
-            let Some(q) = self.text_query(body, &pair, 1.0) else {
+            let Some(q) = tokens_query(body, tokens, 1.0) else {
                 continue;
             };
             let found = self.searcher.search(&*q, &Count).unwrap_or(0);
@@ -931,24 +929,7 @@ impl QueryBuilder<'_> {
     /// Text analysed with the field's tokenizer: a term, or a phrase when the text
     /// yields several tokens (`fetch.ai`, `zero-knowledge`).
     fn text_query(&self, field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>> {
-        let mut tokens = self.tokens(text);
-        // Like whole queries, phrases are cut to their first terms.
-        tokens.truncate(crate::query::MAX_CLAUSES);
-        let q: Box<dyn Query> = match tokens.len() {
-            0 => return None,
-            1 => Box::new(TermQuery::new(
-                Term::from_field_text(field, &tokens[0].1),
-                IndexRecordOption::WithFreqs,
-            )),
-            _ => {
-                let terms = tokens
-                    .into_iter()
-                    .map(|(pos, t)| (pos, Term::from_field_text(field, &t)))
-                    .collect();
-                Box::new(PhraseQuery::new_with_offset(terms))
-            }
-        };
-        Some(boost(q, weight))
+        tokens_query(field, self.tokens(text), weight)
     }
 
     fn prefix_query(&self, field: Field, prefix: &str, weight: f32) -> Option<Box<dyn Query>> {
@@ -988,6 +969,31 @@ impl QueryBuilder<'_> {
         }
         out
     }
+}
+
+/// Analysed tokens (position, term) as a query on `field`: a term, or a phrase of
+/// several, cut to its first [`crate::query::MAX_CLAUSES`] terms like whole queries.
+fn tokens_query(
+    field: Field,
+    mut tokens: Vec<(usize, String)>,
+    weight: f32,
+) -> Option<Box<dyn Query>> {
+    tokens.truncate(crate::query::MAX_CLAUSES);
+    let q: Box<dyn Query> = match tokens.len() {
+        0 => return None,
+        1 => Box::new(TermQuery::new(
+            Term::from_field_text(field, &tokens[0].1),
+            IndexRecordOption::WithFreqs,
+        )),
+        _ => {
+            let terms = tokens
+                .into_iter()
+                .map(|(pos, t)| (pos, Term::from_field_text(field, &t)))
+                .collect();
+            Box::new(PhraseQuery::new_with_offset(terms))
+        }
+    };
+    Some(boost(q, weight))
 }
 
 /// Words within one edit of `text` in `field` (two edits from 8 characters, a swap of

@@ -273,12 +273,24 @@ pub fn utf8_or_diagnostic<'a>(
     bytes: &'a [u8],
     path: &str,
 ) -> Result<&'a str, crate::error::Diagnostic> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let good = &bytes[..e.valid_up_to()];
-        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-        crate::error::Diagnostic::new(path, line, col, "invalid UTF-8")
-    })
+    std::str::from_utf8(bytes).map_err(|e| invalid_utf8(bytes, e.valid_up_to(), path))
+}
+
+/// [`utf8_or_diagnostic`] for owned bytes, which become the string without a copy.
+pub fn utf8_string_or_diagnostic(
+    bytes: Vec<u8>,
+    path: &str,
+) -> Result<String, crate::error::Diagnostic> {
+    String::from_utf8(bytes)
+        .map_err(|e| invalid_utf8(e.as_bytes(), e.utf8_error().valid_up_to(), path))
+}
+
+/// The diagnostic for `bytes`, valid UTF-8 up to byte `valid_up_to`.
+fn invalid_utf8(bytes: &[u8], valid_up_to: usize, path: &str) -> crate::error::Diagnostic {
+    let good = &bytes[..valid_up_to];
+    let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+    crate::error::Diagnostic::new(path, line, col, "invalid UTF-8")
 }
 
 #[cfg(test)]

@@ -61,6 +61,28 @@ fn to_diagnostic(err: &serde_saphyr::Error, path: &str, first_line: usize) -> Di
     )
 }
 
+/// Messages that speak of the parser's or Rust's internals (by how they start), in
+/// the user's terms.
+const PLAIN_MESSAGES: [(&str, &str); 4] = [
+    (
+        "cannot deserialize null into string",
+        "nothing where text is needed (an empty key or value?)",
+    ),
+    (
+        "expected string scalar",
+        "expected a single value here, not a list or a `key: value` (quote text that holds `: `)",
+    ),
+    (
+        "invalid floating point",
+        "expected a number here (such as 2, 0.5 or -1.5)",
+    ),
+    (
+        "did not find expected <document start>",
+        "text after the end of the YAML value (is this line indented less than the lines \
+         above it?)",
+    ),
+];
+
 /// serde-saphyr renders `error: line N column M: message` followed by a source snippet;
 /// keep only the message so the caller's `path:line:col:` prefix is the single location.
 fn clean_message(rendered: &str) -> String {
@@ -75,25 +97,11 @@ fn clean_message(rendered: &str) -> String {
         return budget_message(breach.trim());
     }
     let msg = msg.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
-    // Messages that speak of the parser's or Rust's internals, in the user's terms.
-    if msg.starts_with("cannot deserialize null into string") {
-        return "nothing where text is needed (an empty key or value?)".to_string();
-    }
-    if msg == "expected string scalar" {
-        return "expected a single value here, not a list or a `key: value` (quote text that \
-                holds `: `)"
-            .to_string();
-    }
-    if msg == "invalid floating point" {
-        return "expected a number here (such as 2, 0.5 or -1.5)".to_string();
-    }
     if msg == "recursion limit exceeded" {
         return budget_message("Depth");
     }
-    if msg == "did not find expected <document start>" {
-        return "text after the end of the YAML value (is this line indented less than the \
-                lines above it?)"
-            .to_string();
+    if let Some((_, plain)) = PLAIN_MESSAGES.iter().find(|(m, _)| msg.starts_with(m)) {
+        return (*plain).to_string();
     }
     if msg.is_empty() {
         "invalid YAML".to_string()

@@ -452,8 +452,7 @@ fn read_input(path: &PathBuf) -> Result<String> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         (bytes, path.display().to_string())
     };
-    crate::text::utf8_or_diagnostic(&bytes, &shown).map_err(Error::Located)?;
-    Ok(String::from_utf8(bytes).expect("checked above"))
+    crate::text::utf8_string_or_diagnostic(bytes, &shown).map_err(Error::Located)
 }
 
 fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
