@@ -63,6 +63,15 @@ fn search(env: &Env, args: &[&str]) -> SearchJson {
     env.cmd(a).json()
 }
 
+/// `search --json ARGS` that finds nothing (exit 1): its JSON and its stderr.
+fn search_no_hits(env: &Env, args: &[&str]) -> (SearchJson, String) {
+    let mut a = vec!["search", "--json"];
+    a.extend_from_slice(args);
+    let d = env.cmd(a).expect(1);
+    let r = serde_json::from_str(&d.stdout).unwrap_or_else(|e| panic!("{e}\n{}", d.stdout));
+    (r, d.stderr)
+}
+
 #[test]
 fn tickers_and_names_rank_their_project_first() {
     let env = Env::shipped();
@@ -203,16 +212,14 @@ fn natural_language_and_punctuation_never_error() {
 fn a_query_with_nothing_to_search_says_so() {
     let env = Env::shipped();
     for q in ["the", "AND", "OR OR", "*", "the of and", "\"the\""] {
-        let d = env.cmd(["search", "--json", q]).expect(1);
-        let r: SearchJson = serde_json::from_str(&d.stdout).expect("JSON");
+        let (r, stderr) = search_no_hits(&env, &[q]);
         assert_eq!(r.total_hits, 0, "{q}");
         assert!(r.nothing_to_search, "{q}");
         assert!(
-            d.stderr.contains(&format!(
+            stderr.contains(&format!(
                 "nothing to search for in `{q}`: stop words and operators"
             )),
-            "{q}: {}",
-            d.stderr
+            "{q}: {stderr}"
         );
     }
     let d = env.cmd(["search", ""]).expect(1);
@@ -337,18 +344,7 @@ fn a_tag_no_note_carries_names_the_tags_holding_it() {
         d.stderr
     );
     // --tag as well, in the JSON; a tag some note carries is not reported.
-    let d = env
-        .cmd([
-            "search",
-            "--json",
-            "--tag",
-            "Data",
-            "--tag",
-            "gpu-compute",
-            "akash",
-        ])
-        .expect(1);
-    let r: SearchJson = serde_json::from_str(&d.stdout).unwrap();
+    let (r, _) = search_no_hits(&env, &["--tag", "Data", "--tag", "gpu-compute", "akash"]);
     assert!(r.hits.is_empty());
     assert_eq!(r.unknown_tags.len(), 1);
     assert_eq!(r.unknown_tags[0].tag, "data");
@@ -459,18 +455,13 @@ fn misspelt_words_find_near_spellings() {
     );
     // Short words (tickers) are not stretched: three letters match nothing, and
     // neither near spellings nor "nothing to search" are claimed.
-    let d = env.cmd(["search", "--json", "xqz"]).expect(1);
-    let r: SearchJson = serde_json::from_str(&d.stdout).expect("JSON");
+    let (r, stderr) = search_no_hits(&env, &["xqz"]);
     assert!(
         r.near_spellings.is_empty() && !r.nothing_to_search,
-        "{}",
-        d.stdout
+        "{:?}",
+        r.near_spellings
     );
-    assert!(
-        d.stderr.is_empty() || d.stderr.contains("rebuilt"),
-        "{}",
-        d.stderr
-    );
+    assert!(stderr.is_empty() || stderr.contains("rebuilt"), "{stderr}");
 }
 
 #[test]
