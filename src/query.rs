@@ -120,7 +120,10 @@ pub fn parse(query: &str) -> Vec<Clause> {
             .iter()
             .filter(|c| balanced || !is_quote(**c))
             .collect();
-        if occur == Occur::Should && token == "NOT" {
+        // `NOT` negates the next term; with none after it, it is a word (the ticker of
+        // Notcoin).
+        let last = chars[i..].iter().all(|c| c.is_whitespace());
+        if occur == Occur::Should && token == "NOT" && !last {
             negate_next = true;
             continue;
         }
@@ -330,6 +333,13 @@ mod tests {
         let c = parse("NOT storage gpu");
         assert_eq!(c[0].occur, Occur::MustNot);
         assert_eq!(c[1].occur, Occur::Should);
+    }
+
+    #[test]
+    fn a_last_not_is_a_word() {
+        assert_eq!(parse("NOT"), vec![should(t("NOT"))]);
+        assert_eq!(parse("gpu NOT "), vec![should(t("gpu")), should(t("NOT"))]);
+        assert_eq!(parse("NOT gpu")[0].occur, Occur::MustNot);
     }
 
     #[test]

@@ -53,6 +53,8 @@ const SYNONYM_BOOST: f32 = 0.5;
 const NAME_BOOST: f32 = 6.0;
 const ALIAS_BOOST: f32 = 1.0;
 const TICKER_BOOST: f32 = 4.0;
+/// `$POND` is a ticker by the writer's word: it outranks a project named "Pond".
+const TICKER_BOOST_DOLLAR: f32 = 1.5 * NAME_BOOST;
 const TICKER_BOOST_LOWER: f32 = 1.5;
 const TAG_BOOST: f32 = 1.5;
 const BODY_BOOST: f32 = 1.0;
@@ -185,7 +187,7 @@ pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<Search
     let (clauses, dropped_terms) = query::limit(query::parse(query));
     // Never ask for more than there are: a huge --limit must not reserve memory for it.
     let limit = opts.limit.clamp(1, (searcher.num_docs() as usize).max(1));
-    let q = builder.build(&clauses, opts);
+    let q = builder.build(query, &clauses, opts);
     let index_err = |e| Error::index(&idx.dir, e);
     let (top, (total, counts)) = if opts.newest_first {
         // Newest first, undated notes last, ties by score.
@@ -429,7 +431,7 @@ struct QueryBuilder<'a> {
 }
 
 impl QueryBuilder<'_> {
-    fn build(&self, clauses: &[Clause], opts: &SearchOptions) -> Box<dyn Query> {
+    fn build(&self, query: &str, clauses: &[Clause], opts: &SearchOptions) -> Box<dyn Query> {
         let f = self.idx.fields;
         let mut parts: Vec<(TOccur, Box<dyn Query>)> = Vec::new();
         let mut positive_asked = false;
@@ -496,9 +498,15 @@ impl QueryBuilder<'_> {
                 .chain(self.joined_pairs(clauses))
                 .map(|q| (TOccur::Should, q)),
         );
-        // A multi-word query that is exactly a name or alias ("render network").
-        if let Some(name) = whole_name(clauses) {
-            parts.push((TOccur::Should, boost(exact(f.names, &name), NAME_BOOST)));
+        // A multi-word query that is exactly a name or alias ("render network"), as
+        // strong as a name match of each of its words: "book of meme" outranks the
+        // note whose alias is the one word "meme".
+        for name in whole_names(query, clauses) {
+            let words = name.split_whitespace().count() as f32;
+            parts.push((
+                TOccur::Should,
+                boost(exact(f.names, &name), NAME_BOOST * words),
+            ));
         }
         let mut filters: Vec<Box<dyn Query>> = Vec::new();
         if let Some(k) = &opts.kind {
@@ -755,19 +763,28 @@ impl QueryBuilder<'_> {
         let ticker_like = bare.len() >= 2
             && bare
                 .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            || word.starts_with('$');
-        let ticker_boost = if ticker_like {
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let ticker_boost = if word.starts_with('$') {
+            TICKER_BOOST_DOLLAR
+        } else if ticker_like {
             TICKER_BOOST
         } else {
             TICKER_BOOST_LOWER
         };
         let lower = bare.to_lowercase();
+        let typed_ticker = word
+            .strip_prefix('$')
+            .unwrap_or(word)
+            .trim_end_matches([',', '.', ';', ':', '?', '!'])
+            .to_lowercase();
         disjunction(vec![
             self.text_query(f.title, word, TITLE_BOOST),
             self.text_query(f.aliases, word, ALIAS_BOOST),
             (!lower.is_empty()).then(|| boost(exact(f.names, &lower), NAME_BOOST)),
             (!lower.is_empty()).then(|| boost(exact(f.ticker, &lower), ticker_boost)),
+            // A ticker that holds a symbol (`G$`), as typed.
+            (typed_ticker != lower && !typed_ticker.is_empty())
+                .then(|| boost(exact(f.ticker, &typed_ticker), ticker_boost)),
             self.text_query(f.tag_text, word, TAG_BOOST),
             self.text_query(f.body, word, BODY_BOOST),
         ])
@@ -1030,21 +1047,37 @@ fn solid_spelling(word: &str) -> Option<String> {
     ok.then(|| parts.concat())
 }
 
-/// The query as one lower-case name when it is only free words or one phrase.
-fn whole_name(clauses: &[Clause]) -> Option<String> {
+/// The query as one lower-case name of two or more words, when it is only free words
+/// or one phrase: as typed (`It's AI`, whose possessive the words drop) and as the
+/// words read (`"render network"`, `render network?`), each once.
+fn whole_names(query: &str, clauses: &[Clause]) -> Vec<String> {
     let mut words = Vec::new();
     for c in clauses {
         match (&c.occur, &c.target) {
             (Occur::Should, Target::Text(w)) => words.push(w.as_str()),
             (Occur::Should, Target::Phrase(p)) if clauses.len() == 1 => words.push(p.as_str()),
-            _ => return None,
+            _ => return Vec::new(),
         }
     }
-    let joined = words.join(" ");
-    let name = joined.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '?' | '!' | '.' | ',' | ';' | ':')
-    });
-    (name.contains(' ')).then(|| name.to_lowercase())
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let typed: Vec<&str> = query
+        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\u{201c}' | '\u{201d}'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for joined in [typed.join(" "), words.join(" ")] {
+        let name = joined
+            .trim_matches(|c: char| {
+                c.is_whitespace() || matches!(c, '?' | '!' | '.' | ',' | ';' | ':')
+            })
+            .to_lowercase();
+        if name.contains(' ') && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 fn exact(field: Field, value: &str) -> Box<dyn Query> {
@@ -1176,6 +1209,10 @@ mod tests {
                 "---\ntitle: Market note\npublisher: Grayscale Research\n---\nFilecoin, Render and storage networks. What's next? Zero-knowledge proofs.",
             ),
         ];
+        kb_of(tmp, &notes)
+    }
+
+    fn kb_of(tmp: tempfile::TempDir, notes: &[(&str, &str)]) -> (tempfile::TempDir, KbIndex) {
         for (p, t) in notes {
             std::fs::write(tmp.path().join(p), t).unwrap();
         }
@@ -1211,6 +1248,79 @@ mod tests {
             ids(&search(&idx, "$RNDR", &opts()).unwrap())[0],
             "projects/render"
         );
+    }
+
+    #[test]
+    fn names_and_tickers_that_collide() {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::kb::init(tmp.path()).unwrap();
+        let project = |name: &str, extra: &str, body: &str| {
+            format!("---\nname: {name}\n{extra}category: none\n---\n{body}\n")
+        };
+        let notes = [
+            (
+                "corpus/projects/memecoin.md",
+                project(
+                    "Memecoin",
+                    "ticker: MEME\naliases: [MEME]\ntags: [meme]\n",
+                    "A meme token: meme after meme.",
+                ),
+            ),
+            (
+                "corpus/projects/book-of-meme.md",
+                project("Book of Meme", "ticker: BOME\n", "A memecoin on Solana."),
+            ),
+            (
+                "corpus/projects/its-ai.md",
+                project("It's AI", "", "Detects text written by AI."),
+            ),
+            (
+                "corpus/projects/pond.md",
+                project("Pond", "", "Model competitions on chain data. Not Marlin."),
+            ),
+            (
+                "corpus/projects/marlin.md",
+                project(
+                    "Marlin",
+                    "ticker: POND\n",
+                    "Secure enclaves for AI. Pond is its token.",
+                ),
+            ),
+            (
+                "corpus/projects/gooddollar.md",
+                project("GoodDollar", "ticker: G$\n", "A basic income token."),
+            ),
+            (
+                "corpus/projects/notcoin.md",
+                project("Notcoin", "ticker: NOT\n", "A tap-to-earn game token."),
+            ),
+        ];
+        let notes: Vec<(&str, &str)> = notes.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let (_t, idx) = kb_of(tmp, &notes);
+        let first = |q: &str| {
+            ids(&search(&idx, q, &opts()).unwrap())
+                .first()
+                .map(|s| s.to_string())
+        };
+        // A query that is a whole name outranks a note holding one of its words as a name.
+        assert_eq!(
+            first("Book of Meme").as_deref(),
+            Some("projects/book-of-meme")
+        );
+        assert_eq!(
+            first("book of meme").as_deref(),
+            Some("projects/book-of-meme")
+        );
+        // The name as typed, possessive and all.
+        assert_eq!(first("It's AI").as_deref(), Some("projects/its-ai"));
+        // `$` makes a word a ticker: it outranks the project of that name.
+        assert_eq!(first("$POND").as_deref(), Some("projects/marlin"));
+        assert_eq!(first("pond").as_deref(), Some("projects/pond"));
+        // A ticker with a symbol, with or without `$`.
+        assert_eq!(first("G$").as_deref(), Some("projects/gooddollar"));
+        assert_eq!(first("$G$").as_deref(), Some("projects/gooddollar"));
+        // `NOT` with nothing after it is a word, not an operator.
+        assert_eq!(first("NOT").as_deref(), Some("projects/notcoin"));
     }
 
     #[test]
