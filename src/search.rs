@@ -651,13 +651,8 @@ impl QueryBuilder<'_> {
         if let Some(split) = unknown.as_ref().and_then(|_| self.two_word_spelling(word)) {
             return self.whole_word(&split);
         }
-        // Words too short to stretch (`TEE`) are searched as written, even unknown.
-        if self.near_spellings.borrow().len() < MAX_NEAR_SPELLINGS
-            && let Some(term) = unknown
-            && term.chars().count().max(bare_lower(word).chars().count()) >= FUZZY_MIN_CHARS
-        {
-            self.near_spellings.borrow_mut().push(word.to_string());
-            return self.fuzzy_word(word, &term).map(|q| boost(q, FUZZY_BOOST));
+        if let Some(q) = unknown.and_then(|term| self.near_word(word, &term)) {
+            return Some(q);
         }
         // The parts searched on their own: those of two or more characters with a
         // letter (not `2` of `GPT-4`, nor `s` of `what's`), when the word reads as
@@ -683,12 +678,38 @@ impl QueryBuilder<'_> {
             };
         }
         let mut alts = vec![whole, solid];
-        alts.extend(
-            parts
-                .into_iter()
-                .map(|p| self.whole_word(p).map(|q| boost(q, PART_BOOST))),
-        );
+        // A part no note holds (`veniec` of `veniec.ai`) is searched by its near
+        // spellings, as a word alone would be, and then so is the whole word against
+        // the names (`veniec.ai` is one swap from the name `venice.ai`).
+        let mut misspelt = false;
+        alts.extend(parts.into_iter().map(|p| {
+            let q = match self.unknown_term(p) {
+                Some(term) => {
+                    misspelt = true;
+                    self.near_word(p, &term).or_else(|| self.whole_word(p))
+                }
+                None => self.whole_word(p),
+            };
+            q.map(|q| boost(q, PART_BOOST))
+        }));
+        if misspelt {
+            let name = near_spelling(self.idx.fields.names, &bare_lower(word), NAME_BOOST);
+            alts.push(name.map(|q| boost(q, FUZZY_BOOST)));
+        }
         disjunction(alts)
+    }
+
+    /// `word`, which no note holds (its analysed term is `term`), searched by its near
+    /// spellings and listed in `near_spellings`; `None` for words too short to stretch
+    /// (`TEE` is searched as written) or past [`MAX_NEAR_SPELLINGS`].
+    fn near_word(&self, word: &str, term: &str) -> Option<Box<dyn Query>> {
+        if self.near_spellings.borrow().len() >= MAX_NEAR_SPELLINGS
+            || term.chars().count().max(bare_lower(word).chars().count()) < FUZZY_MIN_CHARS
+        {
+            return None;
+        }
+        self.near_spellings.borrow_mut().push(word.to_string());
+        self.fuzzy_word(word, term).map(|q| boost(q, FUZZY_BOOST))
     }
 
     /// The analysed term of `word` when no note holds it as written: `word` is a single
@@ -1021,9 +1042,15 @@ fn near_spelling(field: Field, text: &str, weight: f32) -> Option<Box<dyn Query>
     if n < FUZZY_MIN_CHARS {
         return None;
     }
-    let distance = if n >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
-    let q = FuzzyTermQuery::new(Term::from_field_text(field, text), distance, true);
-    Some(boost(Box::new(q), weight))
+    let term = Term::from_field_text(field, text);
+    let one = boost(Box::new(FuzzyTermQuery::new(term.clone(), 1, true)), weight);
+    if n < FUZZY_TWO_EDITS_CHARS {
+        return Some(one);
+    }
+    // A word one edit away also matches this query, so it scores twice and ranks
+    // above a word two edits away (`santmient`: Santiment before Sentient).
+    let two = boost(Box::new(FuzzyTermQuery::new(term, 2, true)), weight);
+    disjunction(vec![Some(one), Some(two)])
 }
 
 /// `word` without the punctuation around it, in lower case: how names and tickers
@@ -1294,6 +1321,22 @@ mod tests {
                 "corpus/projects/notcoin.md",
                 project("Notcoin", "ticker: NOT\n", "A tap-to-earn game token."),
             ),
+            (
+                "corpus/projects/venice-ai.md",
+                project("Venice.ai", "", "Private inference."),
+            ),
+            (
+                "corpus/projects/lightchain-ai.md",
+                project("Lightchain AI", "", "An AI chain: AI for AI, by AI."),
+            ),
+            (
+                "corpus/projects/santiment.md",
+                project("Santiment", "", "Market data."),
+            ),
+            (
+                "corpus/projects/sentient.md",
+                project("Sentient", "", "Open models. Sentient builds agents."),
+            ),
         ];
         let notes: Vec<(&str, &str)> = notes.iter().map(|(p, t)| (*p, t.as_str())).collect();
         let (_t, idx) = kb_of(tmp, &notes);
@@ -1321,6 +1364,13 @@ mod tests {
         assert_eq!(first("$G$").as_deref(), Some("projects/gooddollar"));
         // `NOT` with nothing after it is a word, not an operator.
         assert_eq!(first("NOT").as_deref(), Some("projects/notcoin"));
+        // A misspelt part of a joined name is searched by its near spellings, and the
+        // whole against the names, so the common part (`ai`) does not decide.
+        let r = search(&idx, "Veniec.ai", &opts()).unwrap();
+        assert_eq!(ids(&r)[0], "projects/venice-ai");
+        assert_eq!(r.near_spellings, ["Veniec"]);
+        // One edit away ranks above two edits away.
+        assert_eq!(first("Santmient").as_deref(), Some("projects/santiment"));
     }
 
     #[test]
