@@ -184,6 +184,42 @@ fn nodes_that_serve_models_are_a_model_network_not_a_compute_market() {
 }
 
 #[test]
+fn a_one_line_description_named_by_ai_compounds_is_in_scope() {
+    // "distributed training" and "build agent services" are AI work even where the
+    // generic words ("training", "agent") would not clear the gate on their own.
+    let env = Env::shipped();
+    for (text, category, subcategory) in [
+        (
+            "Trains open models with a distributed training protocol.",
+            "infrastructure",
+            "model-networks",
+        ),
+        (
+            "Lets developers build agent services that run autonomously onchain.",
+            "infrastructure",
+            "agents",
+        ),
+    ] {
+        let r: ClassifyJson = env
+            .cmd(["classify", "--text", "-", "--json"])
+            .stdin(text)
+            .json();
+        assert_eq!(r.results[0].category, category, "{text}");
+        assert_eq!(
+            r.results[0].subcategory.as_deref(),
+            Some(subcategory),
+            "{text}"
+        );
+    }
+    // A wallet that added an AI assistant is still a wallet.
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin("A self-custody wallet; it recently added an AI assistant for swaps.")
+        .json();
+    assert_eq!(r.results[0].category, "none");
+}
+
+#[test]
 fn everyday_words_are_not_read_as_defi_or_rollup_terms() {
     // "leveraging", "bridging", "final" and "sequences" share stems with leverage,
     // bridge, finality and sequencer, which speak against AI only in those senses.
