@@ -136,7 +136,13 @@ impl<'c> ProjectResult<'c> {
 /// Finds project notes by name, alias, ticker (with or without `$`), id, slug or path,
 /// case-insensitively.
 pub fn find<'a>(notes: &'a [Note], key: &str) -> Option<&'a Note> {
-    let k = key.trim().trim_start_matches('$').to_lowercase();
+    // A name pasted with its quotes (`"Render Network"`) is the name.
+    let k = key
+        .trim()
+        .trim_matches(['"', '\'', '\u{201c}', '\u{201d}', '`'])
+        .trim()
+        .trim_start_matches('$')
+        .to_lowercase();
     let k = k.trim_end_matches(".md");
     notes.iter().filter(|n| n.kind == Kind::Project).find(|n| {
         n.title().to_lowercase() == k
@@ -157,7 +163,7 @@ pub fn find<'a>(notes: &'a [Note], key: &str) -> Option<&'a Note> {
 /// Up to `n` project names close to `key` (edit distance), for "did you mean".
 pub fn suggestions(notes: &[Note], key: &str, n: usize) -> Vec<String> {
     let k = key.to_lowercase();
-    let mut scored: Vec<(usize, String)> = notes
+    let mut scored: Vec<(usize, usize, String)> = notes
         .iter()
         .filter(|note| note.kind == Kind::Project)
         .flat_map(|note| {
@@ -168,20 +174,22 @@ pub fn suggestions(notes: &[Note], key: &str, n: usize) -> Vec<String> {
             let title = note.title();
             names.into_iter().map(move |cand| {
                 let c = cand.to_lowercase();
-                let d = levenshtein(&k, &c);
+                let edits = levenshtein(&k, &c);
                 let d = if c.contains(&k) || k.contains(&c) {
-                    d.min(1)
+                    edits.min(1)
                 } else {
-                    d
+                    edits
                 };
-                (d, title.clone())
+                // On a tie the closer spelling first: `baicutio chain` suggests
+                // "Baicution Chain" before "Baickal", whose ticker BAIC it contains.
+                (d, edits, title.clone())
             })
         })
-        .filter(|(d, _)| *d <= (k.chars().count() / 3).max(2))
+        .filter(|(d, _, _)| *d <= (k.chars().count() / 3).max(2))
         .collect();
     scored.sort();
     let mut out = Vec::new();
-    for (_, name) in scored {
+    for (_, _, name) in scored {
         if !out.contains(&name) {
             out.push(name);
         }
@@ -237,6 +245,8 @@ mod tests {
             "Filecoin Network",
             "projects/filecoin",
             "filecoin.md",
+            "\"Filecoin Network\"",
+            "“Filecoin”",
         ] {
             assert_eq!(
                 find(&n, key).map(|n| n.id.as_str()),
@@ -252,5 +262,22 @@ mod tests {
         let n = notes();
         assert_eq!(suggestions(&n, "filecoim", 3), vec!["Filecoin"]);
         assert!(suggestions(&n, "zzzzzzzz", 3).is_empty());
+        // Names that contain the key tie at one edit; the closer spelling comes first.
+        let n = vec![
+            crate::corpus::parse_note(
+                "corpus/projects/b.md",
+                b"---\nname: Baickal\nticker: BAIC\n---\nx",
+            )
+            .unwrap(),
+            crate::corpus::parse_note(
+                "corpus/projects/a.md",
+                b"---\nname: Baicution Chain\n---\nx",
+            )
+            .unwrap(),
+        ];
+        assert_eq!(
+            suggestions(&n, "baicutio chain", 3),
+            vec!["Baicution Chain", "Baickal"]
+        );
     }
 }
