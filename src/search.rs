@@ -596,8 +596,12 @@ impl QueryBuilder<'_> {
             return Vec::new();
         }
         let f = self.idx.fields;
-        // Runs of analysed query words; a phrase or an exclusion starts a new run.
+        // Runs of analysed free words (a phrase or an exclusion ends a run), and the
+        // quoted phrases. A member found anywhere in a run of free words counts; a
+        // phrase counts only as a whole: `"gpu cloud"` is not a query for `gpu`, so it
+        // does not also search "graphics card" on its own.
         let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+        let mut phrases: Vec<Vec<String>> = Vec::new();
         for c in clauses {
             match (&c.occur, &c.target) {
                 (Occur::Should | Occur::Must, Target::Text(w)) => {
@@ -605,14 +609,17 @@ impl QueryBuilder<'_> {
                     last.extend(self.tokens(w).into_iter().map(|(_, t)| t));
                 }
                 (Occur::Should | Occur::Must, Target::Phrase(p)) => {
-                    runs.push(self.tokens(p).into_iter().map(|(_, t)| t).collect());
+                    phrases.push(self.tokens(p).into_iter().map(|(_, t)| t).collect());
                     runs.push(Vec::new());
                 }
                 _ => runs.push(Vec::new()),
             }
         }
-        let in_query =
-            |t: &[String]| !t.is_empty() && runs.iter().any(|r| r.windows(t.len()).any(|w| w == t));
+        let in_query = |t: &[String]| {
+            !t.is_empty()
+                && (runs.iter().any(|r| r.windows(t.len()).any(|w| w == t))
+                    || phrases.iter().any(|p| p == t))
+        };
         let mut seen: Vec<Vec<String>> = Vec::new();
         let mut out = Vec::new();
         for group in groups {
@@ -926,8 +933,13 @@ impl QueryBuilder<'_> {
             if out.len() == MAX_JOINED_PAIRS {
                 break;
             }
-            // Stop words join by accident ("in" and "to" make "into").
-            if self.tokens(a).is_empty() || self.tokens(b).is_empty() {
+            // Stop words join by accident ("in" and "to" make "into"), and so does a
+            // single letter ("crypto x AI" is not about `xai`).
+            if a.chars().count() < 2
+                || b.chars().count() < 2
+                || self.tokens(a).is_empty()
+                || self.tokens(b).is_empty()
+            {
                 continue;
             }
             let joined = format!("{a}{b}");
@@ -1554,6 +1566,21 @@ mod tests {
         );
         let r = search(&idx, "gpu", &o).unwrap();
         assert_eq!(ids(&r)[0], "projects/render");
+        // A word no note holds still finds its synonyms' notes.
+        let o = SearchOptions {
+            synonyms: vec![vec!["gpuaas".into(), "gpu marketplace".into()]],
+            ..opts()
+        };
+        let r = search(&idx, "GPUaaS", &o).unwrap();
+        assert_eq!(ids(&r), vec!["projects/render"]);
+        // A quoted phrase expands as a whole, not word by word: `"gpu clusters"` is
+        // held by no note and must not find the notes on graphics cards.
+        let o = SearchOptions {
+            synonyms: vec![vec!["gpu".into(), "marketplace".into()]],
+            ..opts()
+        };
+        assert_eq!(search(&idx, "\"gpu clusters\"", &o).unwrap().total_hits, 0);
+        assert_eq!(search(&idx, "\"gpu\"", &o).unwrap().total_hits, 1);
     }
 
     #[test]

@@ -422,6 +422,21 @@ fn two_words_find_the_word_the_notes_write_solid() {
         .map(|h| h.id)
         .collect();
     assert!(!ids.contains(&"articles/solid".to_string()), "{ids:?}");
+    // A single letter never joins: "crypto x AI" does not search `xai`.
+    env.write(
+        "corpus/articles/xai.md",
+        "---\ntitle: Xai\n---\nXai is a gaming chain. Xai, xai, xai.\n",
+    );
+    env.write(
+        "corpus/articles/map.md",
+        "---\ntitle: Map\n---\nA crypto and AI market map.\n",
+    );
+    let ids: Vec<String> = search(&env, &["crypto x AI"])
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ids, ["articles/map"]);
 }
 
 #[test]
