@@ -427,6 +427,40 @@ pub fn list_note_files(root: &Path) -> Result<Vec<NoteFile>> {
 /// a file that cannot be stat'ed, a name that is not UTF-8. Those are skipped with a
 /// problem each; only an unreadable `corpus/` folder is an error.
 pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<Diagnostic>)> {
+    list_under(root, CORPUS_DIR.to_string())
+}
+
+/// [`list_note_files_with_problems`] for the notes under `corpus/projects/` only (none
+/// when the folder does not exist).
+fn list_project_files(root: &Path) -> Result<(Vec<NoteFile>, Vec<Diagnostic>)> {
+    let rel = format!("{CORPUS_DIR}/{PROJECTS_DIR}");
+    let dir = root.join(&rel);
+    match fs::symlink_metadata(&dir) {
+        Ok(m) if m.is_dir() => list_under(root, rel),
+        // A missing folder holds no project; anything else is what the full walk
+        // would report.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // The corpus itself must exist, as for the full walk.
+            let corpus = root.join(CORPUS_DIR);
+            fs::metadata(&corpus).map_err(|e| Error::io(corpus, e))?;
+            Ok((Vec::new(), Vec::new()))
+        }
+        _ => list_under(root, CORPUS_DIR.to_string()).map(|(files, problems)| {
+            let prefix = format!("{rel}/");
+            (
+                files
+                    .into_iter()
+                    .filter(|f| f.rel.starts_with(&prefix))
+                    .collect(),
+                problems,
+            )
+        }),
+    }
+}
+
+/// Lists the notes under `root/start` (`start` relative to the root, `/`-separated,
+/// `corpus` or a folder inside it).
+fn list_under(root: &Path, start: String) -> Result<(Vec<NoteFile>, Vec<Diagnostic>)> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -447,10 +481,16 @@ pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<
             .push(Diagnostic::new(rel, 0, 0, message));
     }
 
-    fn read_one(dir: &Path, rel: &str, shared: &Shared, out: &mut Vec<NoteFile>) -> Result<()> {
+    fn read_one(
+        dir: &Path,
+        rel: &str,
+        start: &str,
+        shared: &Shared,
+        out: &mut Vec<NoteFile>,
+    ) -> Result<()> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
-            Err(e) if rel == CORPUS_DIR => return Err(Error::io(dir, e)),
+            Err(e) if rel == start => return Err(Error::io(dir, e)),
             Err(e) => {
                 problem(
                     shared,
@@ -545,7 +585,7 @@ pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<
     }
 
     let shared = Shared {
-        queue: Mutex::new(vec![(root.join(CORPUS_DIR), CORPUS_DIR.to_string())]),
+        queue: Mutex::new(vec![(root.join(&start), start.clone())]),
         busy: AtomicUsize::new(1),
         files: Mutex::new(Vec::new()),
         error: Mutex::new(None),
@@ -562,7 +602,7 @@ pub fn list_note_files_with_problems(root: &Path) -> Result<(Vec<NoteFile>, Vec<
                     let next = shared.queue.lock().expect("queue lock").pop();
                     match next {
                         Some((dir, rel)) => {
-                            if let Err(e) = read_one(&dir, &rel, &shared, &mut mine) {
+                            if let Err(e) = read_one(&dir, &rel, &start, &shared, &mut mine) {
                                 shared.error.lock().expect("error lock").get_or_insert(e);
                             }
                             shared.busy.fetch_sub(1, Ordering::SeqCst);
@@ -634,7 +674,21 @@ pub fn read_note(root: &Path, rel: &str) -> Result<(Note, Vec<u8>), Diagnostic> 
 
 /// Loads every note of the corpus. Unparseable notes are returned as diagnostics.
 pub fn load_all(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
-    let (files, mut problems) = list_note_files_with_problems(root)?;
+    let listed = list_note_files_with_problems(root)?;
+    load_listed(root, listed)
+}
+
+/// Loads the project notes only (those under `corpus/projects/`), for the commands
+/// that never read an article: on a corpus of many articles this skips most files.
+pub fn load_projects(root: &Path) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
+    let listed = list_project_files(root)?;
+    load_listed(root, listed)
+}
+
+fn load_listed(
+    root: &Path,
+    (files, mut problems): (Vec<NoteFile>, Vec<Diagnostic>),
+) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
     // Reading and parsing are independent per note: one contiguous share of the files
     // per core, joined back in order, so the result does not depend on the threads.
     let threads = std::thread::available_parallelism()
@@ -790,5 +844,41 @@ mod tests {
             id_and_kind(Path::new("news/2024/a.md")),
             ("news/2024/a".into(), Kind::Article)
         );
+    }
+
+    #[test]
+    fn projects_load_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        // No projects folder: no project, and no error.
+        write("corpus/articles/a.md", "---\ntitle: A\n---\nText.");
+        let (notes, problems) = load_projects(root).unwrap();
+        assert!(notes.is_empty() && problems.is_empty());
+        write("corpus/projects/x.md", "---\nname: X\n---\nText.");
+        write("corpus/projects/deep/y.md", "---\nname: Y\n---\nText.");
+        write("corpus/projects/bad.md", "---\nname: [\n---\nText.");
+        write("corpus/articles/broken.md", "---\ntitle: [\n---\nText.");
+        let (notes, problems) = load_projects(root).unwrap();
+        let ids: Vec<&str> = notes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["projects/deep/y", "projects/x"]);
+        // A broken project is reported; a broken article is not this reader's concern.
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["corpus/projects/bad.md"]);
+        // The same project notes as the whole corpus holds.
+        let (all, _) = load_all(root).unwrap();
+        let all: Vec<&str> = all
+            .iter()
+            .filter(|n| n.kind == Kind::Project)
+            .map(|n| n.id.as_str())
+            .collect();
+        assert_eq!(all, ids);
+        // Without a corpus at all it fails, as the whole walk does.
+        let empty = tempfile::tempdir().unwrap();
+        assert!(load_projects(empty.path()).is_err());
     }
 }

@@ -49,6 +49,14 @@ impl Ctx {
         Ok(notes)
     }
 
+    /// The project notes only (with a warning per unreadable one), for the commands
+    /// that never read articles.
+    pub fn project_notes(&self) -> Result<Vec<Note>> {
+        let (notes, problems) = corpus::load_projects(&self.kb.root)?;
+        warn_all(&problems);
+        Ok(notes)
+    }
+
     /// Brings the index up to date (with a progress bar on a terminal), printing
     /// a notice if it had to be rebuilt and a warning per skipped note.
     pub fn fresh_index(
@@ -482,7 +490,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
             scope_needed: c.scope_needed,
         }]
     } else {
-        let notes = ctx.notes()?;
+        let notes = ctx.project_notes()?;
         select(&notes, &a.targets)?
             .into_iter()
             .map(|n| ProjectResult::new(n, &classifier))
@@ -500,7 +508,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
 fn eval(ctx: &mut Ctx, a: crate::cli::EvalArgs) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
     let classifier = Classifier::new(&tax);
-    let notes = ctx.notes()?;
+    let notes = ctx.project_notes()?;
     let e = crate::eval::evaluate(&notes, &classifier);
     if a.json {
         write_json(ctx.out(), &e).map_err(io_out)?;
@@ -520,7 +528,7 @@ fn eval(ctx: &mut Ctx, a: crate::cli::EvalArgs) -> Result<Exit> {
 fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
     let classifier = Classifier::new(&tax);
-    let notes = ctx.notes()?;
+    let notes = ctx.project_notes()?;
     let lint = crate::eval::lint(&notes, &classifier);
     if json {
         write_json(
