@@ -127,8 +127,13 @@ pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
     // The corpus is small: a term seen once in one other note is already a signal.
     // Every term is kept (no top-25 cut), so ties never make the query depend on
     // hash order.
+    // A term's document frequency still counts the deleted documents of edited notes
+    // until their segments merge, while the query's idf divides by the live ones (and
+    // asserts that one is not above the other): a term found in more documents than
+    // are live, which is in nearly every note anyway, is left out.
     let mlt = MoreLikeThisQuery::builder()
         .with_min_doc_frequency(1)
+        .with_max_doc_frequency(searcher.num_docs())
         .with_min_term_frequency(1)
         .with_max_query_terms(100_000)
         .with_min_word_length(2)
@@ -369,6 +374,31 @@ mod tests {
             text.contains("publisher:") && text.contains("mentioned in 1 article"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn similar_projects_after_edits() {
+        // Edited notes leave deleted documents in the index until segments merge; the
+        // more-like-this query must not count them against the live ones (it used to
+        // panic: "21 >= 40").
+        let (_t, kb, _) = kb();
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        // Each round edits all but one note, so no segment is left wholly deleted
+        // (such a segment is dropped at once).
+        for round in 0..6 {
+            for (k, (p, t)) in NOTES.iter().enumerate() {
+                if k == round % NOTES.len() {
+                    continue;
+                }
+                let text = format!("{t}\nEdit {round}: GPU.");
+                std::fs::write(kb.root.join(p), text).unwrap();
+            }
+            update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        }
+        let (idx, _) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        let s = similar(&idx, "projects/render", SIMILAR).unwrap();
+        assert_eq!(s.first().map(|s| s.id.as_str()), Some("projects/akash"), "{s:?}");
     }
 
     #[test]
