@@ -94,6 +94,83 @@ pub fn card<'c>(note: &Note, notes: &[Note], classifier: &'c Classifier<'_>) -> 
     }
 }
 
+/// The paths of the article notes that may mention `project`, from an up-to-date
+/// index: those holding, in the title or the body, one word of each of its names
+/// (the rarest) or its ticker. Every article [`crate::mention::mentions_of`] would
+/// find is among them, so only these need reading. `None` when a name has no word
+/// the index keeps (a name made of stop words): then every article must be read.
+pub fn mention_candidates(idx: &KbIndex, project: &Note) -> Result<Option<Vec<String>>> {
+    let reader = idx
+        .index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| Error::index(&idx.dir, e))?;
+    let searcher = reader.searcher();
+    let f = idx.fields;
+    let mut analyzer = idx
+        .index
+        .tokenizers()
+        .get(crate::index::QUERY_TOKENIZER)
+        .expect("registered at open");
+    let mut names: Vec<String> = vec![project.title()];
+    names.extend(project.front.name.iter().cloned());
+    names.extend(project.front.aliases.iter().cloned());
+    names.extend(project.front.ticker.iter().cloned());
+    let mut words: Vec<String> = Vec::new();
+    for name in &names {
+        let mut tokens = Vec::new();
+        let mut stream = analyzer.token_stream(name);
+        while stream.advance() {
+            tokens.push(stream.token().text.clone());
+        }
+        let doc_freq = |t: &String| {
+            searcher
+                .doc_freq(&Term::from_field_text(f.body, t))
+                .unwrap_or(u64::MAX)
+        };
+        match tokens.into_iter().min_by_key(doc_freq) {
+            Some(t) if !words.contains(&t) => words.push(t),
+            Some(_) => {}
+            None => return Ok(None),
+        }
+    }
+    let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for w in &words {
+        for field in [f.body, f.title] {
+            any.push((
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, w),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+    }
+    let query = BooleanQuery::new(vec![
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.kind, Kind::Article.as_str()),
+                IndexRecordOption::Basic,
+            )) as Box<dyn Query>,
+        ),
+        (Occur::Must, Box::new(BooleanQuery::new(any))),
+    ]);
+    let docs = searcher
+        .search(&query, &tantivy::collector::DocSetCollector)
+        .map_err(|e| Error::index(&idx.dir, e))?;
+    let mut paths = Vec::with_capacity(docs.len());
+    for addr in docs {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
+        if let Some(p) = doc.get_first(f.path).and_then(|v| v.as_str()) {
+            paths.push(p.to_string());
+        }
+    }
+    paths.sort();
+    Ok(Some(paths))
+}
+
 /// The `limit` project notes most similar to note `id` in an up-to-date index, by
 /// tantivy's more-like-this query over every indexed field of the note (so name,
 /// tags, body and category all count). The note itself is excluded.
@@ -377,6 +454,46 @@ mod tests {
     }
 
     #[test]
+    fn mention_candidates_hold_every_mentioning_article() {
+        let (_t, kb, notes) = kb();
+        std::fs::write(
+            kb.root.join("corpus/articles/b.md"),
+            "---\ntitle: On $FIL and Render's jobs\n---\nStorage, paid in `FIL`; no other name.",
+        )
+        .unwrap();
+        let (notes_now, _) = crate::corpus::load_all(&kb.root).unwrap();
+        assert_eq!(notes_now.len(), notes.len() + 1);
+        let tax = Taxonomy::load(&kb.taxonomy).unwrap();
+        let c = Classifier::new(&tax);
+        let (idx, _) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
+        for project in notes_now.iter().filter(|n| n.kind == Kind::Project) {
+            let paths = mention_candidates(&idx, project).unwrap().unwrap();
+            let read: Vec<Note> = paths
+                .iter()
+                .map(|p| crate::corpus::read_note(&kb.root, p).unwrap().0)
+                .collect();
+            assert_eq!(
+                card(project, &read, &c).mentions,
+                card(project, &notes_now, &c).mentions,
+                "{}",
+                project.id
+            );
+        }
+        let render = crate::project::find(&notes_now, "render").unwrap();
+        assert_eq!(
+            mention_candidates(&idx, render).unwrap().unwrap(),
+            ["corpus/articles/a.md", "corpus/articles/b.md"]
+        );
+        let tether = crate::project::find(&notes_now, "tether").unwrap();
+        assert!(
+            mention_candidates(&idx, tether)
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn similar_projects_after_edits() {
         // Edited notes leave deleted documents in the index until segments merge; the
         // more-like-this query must not count them against the live ones (it used to
@@ -398,7 +515,11 @@ mod tests {
         }
         let (idx, _) = update(&kb, &tax, &UpdateOptions::default()).unwrap();
         let s = similar(&idx, "projects/render", SIMILAR).unwrap();
-        assert_eq!(s.first().map(|s| s.id.as_str()), Some("projects/akash"), "{s:?}");
+        assert_eq!(
+            s.first().map(|s| s.id.as_str()),
+            Some("projects/akash"),
+            "{s:?}"
+        );
     }
 
     #[test]

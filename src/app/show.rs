@@ -9,15 +9,25 @@ use crate::show;
 /// Runs `aikb show`.
 pub fn run(ctx: &mut Ctx, args: crate::cli::ShowArgs) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
-    let notes = ctx.notes()?;
-    let Some(note) = crate::project::find(&notes, &args.name) else {
+    let projects = ctx.project_notes()?;
+    let Some(note) = crate::project::find(&projects, &args.name) else {
         // Not an error: the answer is "nothing", like a search without hits.
-        eprintln!("aikb: {}", unknown_project(&notes, &args.name));
+        eprintln!("aikb: {}", unknown_project(&projects, &args.name));
         return Ok(Exit::NotFound);
     };
     let classifier = Classifier::new(&tax);
-    let mut card = show::card(note, &notes, &classifier);
     let (idx, _) = ctx.fresh_index(&tax, false, true)?;
+    // Only the articles that can mention the project are read (the index finds them);
+    // every article when a name leaves the index nothing to look up.
+    let articles = match show::mention_candidates(&idx, note)? {
+        Some(paths) => paths
+            .iter()
+            .filter_map(|p| crate::corpus::read_note(&ctx.kb.root, p).ok())
+            .map(|(n, _)| n)
+            .collect(),
+        None => crate::corpus::load_all(&ctx.kb.root)?.0,
+    };
+    let mut card = show::card(note, &articles, &classifier);
     card.similar = show::similar(&idx, &note.id, show::SIMILAR)?;
     if args.json {
         write_json(ctx.out(), &card).map_err(io_out)?;
