@@ -359,6 +359,17 @@ impl KbIndex {
         }
     }
 
+    /// A searcher over the index as it is now (it is not reloaded).
+    pub fn searcher(&self) -> Result<tantivy::Searcher> {
+        let reader: tantivy::IndexReader = self
+            .index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| Error::index(&self.dir, e))?;
+        Ok(reader.searcher())
+    }
+
     /// The plain-text body of the note at `path` (relative to the root), as indexed;
     /// `None` when the note can no longer be read.
     pub fn body_text(&self, path: &str) -> Option<String> {

@@ -15,9 +15,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{
-    DocAddress, DocId, Order, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term,
-};
+use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::index::{KbIndex, QUERY_TOKENIZER, meta_words};
@@ -171,13 +169,7 @@ pub const MAX_SIMILAR_TAGS: usize = 5;
 
 /// Runs `query` against an up-to-date index.
 pub fn search(idx: &KbIndex, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
-    let reader = idx
-        .index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|e| Error::index(&idx.dir, e))?;
-    let searcher = reader.searcher();
+    let searcher = idx.searcher()?;
     let builder = QueryBuilder {
         idx,
         searcher: &searcher,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
-use tantivy::{ReloadPolicy, TantivyDocument, Term};
+use tantivy::{TantivyDocument, Term};
 
 use crate::classify::Classifier;
 use crate::corpus::{Kind, Note};
@@ -100,13 +100,7 @@ pub fn card<'c>(note: &Note, notes: &[Note], classifier: &'c Classifier<'_>) -> 
 /// find is among them, so only these need reading. `None` when a name has no word
 /// the index keeps (a name made of stop words): then every article must be read.
 pub fn mention_candidates(idx: &KbIndex, project: &Note) -> Result<Option<Vec<String>>> {
-    let reader = idx
-        .index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|e| Error::index(&idx.dir, e))?;
-    let searcher = reader.searcher();
+    let searcher = idx.searcher()?;
     let f = idx.fields;
     let mut analyzer = idx
         .index
@@ -175,13 +169,7 @@ pub fn mention_candidates(idx: &KbIndex, project: &Note) -> Result<Option<Vec<St
 /// tantivy's more-like-this query over every indexed field of the note (so name,
 /// tags, body and category all count). The note itself is excluded.
 pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
-    let reader = idx
-        .index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|e| Error::index(&idx.dir, e))?;
-    let searcher = reader.searcher();
+    let searcher = idx.searcher()?;
     let Some(addr) = crate::search::doc_by_id(idx, &searcher, id) else {
         return Ok(Vec::new());
     };
