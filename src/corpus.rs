@@ -437,24 +437,17 @@ fn list_project_files(root: &Path) -> Result<(Vec<NoteFile>, Vec<Diagnostic>)> {
     let dir = root.join(&rel);
     match fs::symlink_metadata(&dir) {
         Ok(m) if m.is_dir() => list_under(root, rel),
-        // A missing folder holds no project; anything else is what the full walk
-        // would report.
+        // A file or a link named `projects` holds no note: the full walk does not
+        // follow it either.
+        Ok(_) => Ok((Vec::new(), Vec::new())),
+        // A missing folder holds no project, but the corpus itself must exist, as
+        // for the full walk.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // The corpus itself must exist, as for the full walk.
             let corpus = root.join(CORPUS_DIR);
             fs::metadata(&corpus).map_err(|e| Error::io(corpus, e))?;
             Ok((Vec::new(), Vec::new()))
         }
-        _ => list_under(root, CORPUS_DIR.to_string()).map(|(files, problems)| {
-            let prefix = format!("{rel}/");
-            (
-                files
-                    .into_iter()
-                    .filter(|f| f.rel.starts_with(&prefix))
-                    .collect(),
-                problems,
-            )
-        }),
+        Err(e) => Err(Error::io(dir, e)),
     }
 }
 

@@ -370,6 +370,22 @@ impl KbIndex {
         Ok(reader.searcher())
     }
 
+    /// `text` analysed as a query is: (position, term) of each word.
+    pub fn query_tokens(&self, text: &str) -> Vec<(usize, String)> {
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(QUERY_TOKENIZER)
+            .expect("registered at open");
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.position, t.text.clone()));
+        }
+        out
+    }
+
     /// The plain-text body of the note at `path` (relative to the root), as indexed;
     /// `None` when the note can no longer be read.
     pub fn body_text(&self, path: &str) -> Option<String> {

@@ -18,7 +18,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
-use crate::index::{KbIndex, QUERY_TOKENIZER, meta_words};
+use crate::index::{KbIndex, meta_words};
 use crate::query::{self, Clause, Occur, Target};
 
 /// Field boosts: a name, alias or ticker match outranks a body mention.
@@ -997,19 +997,7 @@ impl QueryBuilder<'_> {
     }
 
     fn tokens(&self, text: &str) -> Vec<(usize, String)> {
-        let mut analyzer = self
-            .idx
-            .index
-            .tokenizers()
-            .get(QUERY_TOKENIZER)
-            .expect("registered at open");
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            let t = stream.token();
-            out.push((t.position, t.text.clone()));
-        }
-        out
+        self.idx.query_tokens(text)
     }
 }
 

@@ -102,28 +102,19 @@ pub fn card<'c>(note: &Note, notes: &[Note], classifier: &'c Classifier<'_>) -> 
 pub fn mention_candidates(idx: &KbIndex, project: &Note) -> Result<Option<Vec<String>>> {
     let searcher = idx.searcher()?;
     let f = idx.fields;
-    let mut analyzer = idx
-        .index
-        .tokenizers()
-        .get(crate::index::QUERY_TOKENIZER)
-        .expect("registered at open");
+    let doc_freq = |t: &String| {
+        searcher
+            .doc_freq(&Term::from_field_text(f.body, t))
+            .unwrap_or(u64::MAX)
+    };
     let mut names: Vec<String> = vec![project.title()];
     names.extend(project.front.name.iter().cloned());
     names.extend(project.front.aliases.iter().cloned());
     names.extend(project.front.ticker.iter().cloned());
     let mut words: Vec<String> = Vec::new();
     for name in &names {
-        let mut tokens = Vec::new();
-        let mut stream = analyzer.token_stream(name);
-        while stream.advance() {
-            tokens.push(stream.token().text.clone());
-        }
-        let doc_freq = |t: &String| {
-            searcher
-                .doc_freq(&Term::from_field_text(f.body, t))
-                .unwrap_or(u64::MAX)
-        };
-        match tokens.into_iter().min_by_key(doc_freq) {
+        let tokens = idx.query_tokens(name).into_iter().map(|(_, t)| t);
+        match tokens.min_by_key(doc_freq) {
             Some(t) if !words.contains(&t) => words.push(t),
             Some(_) => {}
             None => return Ok(None),
