@@ -185,7 +185,8 @@ pub struct SearchArgs {
     /// Only this kind of note.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
-    /// Only this category (a taxonomy id, or none).
+    /// Only this category or subcategory: a taxonomy id (`resources`, `none`), a
+    /// subcategory id (`compute`) or both (`resources/compute`).
     #[arg(long, value_name = "ID")]
     pub category: Option<String>,
     /// Only notes with this tag (repeat for several).

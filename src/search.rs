@@ -76,6 +76,8 @@ pub struct SearchOptions {
     pub kind: Option<String>,
     /// Only notes in this category (effective label; `none` for non-AI projects).
     pub category: Option<String>,
+    /// Only notes in this subcategory (effective label).
+    pub subcategory: Option<String>,
     /// Only notes carrying every one of these tags.
     pub tags: Vec<String>,
     /// Only notes dated on or after this `YYYYMMDD` ([`crate::corpus::date_key`]).
@@ -375,6 +377,13 @@ pub fn unknown_labels(query: &str, taxonomy: &crate::taxonomy::Taxonomy) -> Vec<
             .any(|k| if *prefix { k.starts_with(&v) } else { *k == v });
         if !exists {
             let star = if *prefix { "*" } else { "" };
+            if field == "category" && !*prefix && subcategories.contains(&v.as_str()) {
+                out.push(format!(
+                    "`{field}:{value}` names no category, so it matches nothing: \
+                     `{v}` is a subcategory, written `subcategory:{v}`"
+                ));
+                continue;
+            }
             out.push(format!(
                 "`{field}:{value}{star}` names no {field}, so it matches nothing: use one of {}",
                 known.join(", ")
@@ -506,6 +515,9 @@ impl QueryBuilder<'_> {
         }
         if let Some(c) = &opts.category {
             filters.push(exact(f.category, &c.to_lowercase()));
+        }
+        if let Some(s) = &opts.subcategory {
+            filters.push(exact(f.subcategory, &s.to_lowercase()));
         }
         for t in &opts.tags {
             filters.push(exact(f.tags, &t.to_lowercase()));

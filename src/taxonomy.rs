@@ -181,6 +181,15 @@ pub struct Taxonomy {
     pub synonyms: Vec<Vec<String>>,
 }
 
+/// What a label filter ([`Taxonomy::resolve_label`]) requires.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelFilter {
+    /// The effective category, when required.
+    pub category: Option<String>,
+    /// The effective subcategory, when required.
+    pub subcategory: Option<String>,
+}
+
 impl Taxonomy {
     /// Loads and validates the taxonomy file at `path`.
     pub fn load(path: &Path) -> Result<Taxonomy> {
@@ -226,6 +235,45 @@ impl Taxonomy {
             .iter()
             .map(|c| c.id.as_str())
             .chain([NONE])
+            .collect()
+    }
+
+    /// Reads a label a user typed to filter by: a category id (or `none`), a
+    /// subcategory id (`compute`), or both as `category/subcategory`; case is
+    /// ignored. Returns the category and subcategory to require, or `None` when the
+    /// text names neither.
+    pub fn resolve_label(&self, text: &str) -> Option<LabelFilter> {
+        let text = text.trim().to_lowercase();
+        if let Some((cat, sub)) = text.split_once('/') {
+            let c = self.category(cat.trim())?;
+            let s = c.subcategories.iter().find(|s| s.id == sub.trim())?;
+            return Some(LabelFilter {
+                category: Some(c.id.clone()),
+                subcategory: Some(s.id.clone()),
+            });
+        }
+        if self.category_ids().contains(&text.as_str()) {
+            return Some(LabelFilter {
+                category: Some(text),
+                subcategory: None,
+            });
+        }
+        // Ids are unique across the taxonomy (validated), so one category at most.
+        let parent = self
+            .categories
+            .iter()
+            .find(|c| c.subcategories.iter().any(|s| s.id == text))?;
+        Some(LabelFilter {
+            category: Some(parent.id.clone()),
+            subcategory: Some(text),
+        })
+    }
+
+    /// Every subcategory id, as `category/subcategory`.
+    pub fn subcategory_paths(&self) -> Vec<String> {
+        self.categories
+            .iter()
+            .flat_map(|c| c.subcategories.iter().map(|s| format!("{}/{}", c.id, s.id)))
             .collect()
     }
 
@@ -729,6 +777,32 @@ mod tests {
         );
         assert_eq!(t.categories[0].subcategories[0].signals[0].line, 15);
         assert_eq!(t.thresholds, Thresholds::default());
+    }
+
+    #[test]
+    fn label_filters_read_categories_subcategories_and_paths() {
+        let t = Taxonomy::default_taxonomy();
+        let f = |c: Option<&str>, s: Option<&str>| {
+            Some(LabelFilter {
+                category: c.map(str::to_string),
+                subcategory: s.map(str::to_string),
+            })
+        };
+        assert_eq!(t.resolve_label("Resources"), f(Some("resources"), None));
+        assert_eq!(t.resolve_label("none"), f(Some("none"), None));
+        assert_eq!(
+            t.resolve_label("compute"),
+            f(Some("resources"), Some("compute"))
+        );
+        assert_eq!(
+            t.resolve_label("problems/Personhood"),
+            f(Some("problems"), Some("personhood"))
+        );
+        // A subcategory under the wrong category, or nothing at all.
+        assert_eq!(t.resolve_label("problems/compute"), None);
+        assert_eq!(t.resolve_label("resource"), None);
+        assert_eq!(t.resolve_label(""), None);
+        assert_eq!(t.subcategory_paths()[0], "infrastructure/agents");
     }
 
     fn errors(text: &str) -> Vec<String> {

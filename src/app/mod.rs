@@ -210,13 +210,24 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         None => ctx.fresh_index(&tax, false, false)?.0,
     };
     let query = a.query.join(" ");
+    let label = match &a.category {
+        None => crate::taxonomy::LabelFilter::default(),
+        Some(c) => tax.resolve_label(c).ok_or_else(|| {
+            Error::Invalid(format!(
+                "unknown category `{c}` for --category: use one of {}, or a subcategory: {}",
+                tax.category_ids().join(", "),
+                tax.subcategory_paths().join(", ")
+            ))
+        })?,
+    };
     let opts = SearchOptions {
         limit: a.limit,
         kind: a.kind.map(|k| match k {
             crate::cli::KindArg::Project => Kind::Project.as_str().to_string(),
             crate::cli::KindArg::Article => Kind::Article.as_str().to_string(),
         }),
-        category: a.category,
+        category: label.category,
+        subcategory: label.subcategory,
         tags: a.tags,
         since: date_option("--since", a.since.as_deref(), crate::corpus::date_key)?,
         until: date_option("--until", a.until.as_deref(), crate::corpus::date_key_end)?,
@@ -225,15 +236,6 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
     };
     if opts.limit == 0 {
         return Err(Error::Invalid("--limit must be at least 1".into()));
-    }
-    if let Some(c) = &opts.category {
-        let known = tax.category_ids();
-        if !known.iter().any(|k| k.eq_ignore_ascii_case(c)) {
-            return Err(Error::Invalid(format!(
-                "unknown category `{c}` for --category: use one of {}",
-                known.join(", ")
-            )));
-        }
     }
     for warning in search::unknown_labels(&query, &tax) {
         eprintln!("aikb: {warning}");

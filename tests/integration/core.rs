@@ -489,6 +489,13 @@ fn a_qualifier_naming_no_label_is_reported() {
         "{}",
         d.stderr
     );
+    // A subcategory written as a category is named as such.
+    let d = env.cmd(["search", "category:compute gpu"]).expect(1);
+    assert!(
+        d.stderr.contains("written `subcategory:compute`"),
+        "{}",
+        d.stderr
+    );
     let d = env.cmd(["search", "subcategory:computer"]).expect(1);
     assert!(d.stderr.contains("names no subcategory"), "{}", d.stderr);
     // Known labels and prefixes of one are quiet.
@@ -530,6 +537,18 @@ fn power_syntax_and_filters() {
         r.facets["category"].keys().collect::<Vec<_>>(),
         vec!["resources"]
     );
+    // A subcategory id, or category/subcategory, filters by subcategory.
+    for label in ["compute", "resources/compute", "Compute"] {
+        let r = search(&env, &["network", "--category", label, "--limit", "50"]);
+        let ids: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
+        assert!(ids.contains(&"projects/akash"), "{label}: {ids:?}");
+        assert!(
+            r.hits
+                .iter()
+                .all(|h| h.subcategory.as_deref() == Some("compute")),
+            "{label}: {ids:?}"
+        );
+    }
     let r = search(&env, &["publisher:grayscale"]);
     assert_eq!(r.hits[0].kind, "article");
     let r = search(&env, &["subnet*"]);
@@ -553,10 +572,13 @@ fn exit_codes_follow_ripgrep() {
         .expect(2);
     assert!(
         d.stderr
-            .contains("use one of infrastructure, resources, problems, none"),
+            .contains("use one of infrastructure, resources, problems, none")
+            && d.stderr.contains("resources/compute"),
         "{}",
         d.stderr
     );
+    env.cmd(["search", "gpu", "--category", "problems/compute"])
+        .expect(2);
     env.cmd(["search", "gpu", "--category", "Resources"])
         .expect(0);
 }
