@@ -133,31 +133,62 @@ impl<'c> ProjectResult<'c> {
     }
 }
 
-/// Finds project notes by name, alias, ticker (with or without `$`), id, slug or path,
-/// case-insensitively.
+/// Finds a project note by name, alias, ticker (with or without `$`), id, slug or
+/// path, case-insensitively: the first of [`find_all`].
 pub fn find<'a>(notes: &'a [Note], key: &str) -> Option<&'a Note> {
+    find_all(notes, key).into_iter().next()
+}
+
+/// The project notes `key` names, by the strongest kind of match any note makes:
+/// its path or id, then its name, its ticker (with or without `$`), an alias, and
+/// last its file name. Several notes come back only when they tie (two notes
+/// with one name), in corpus order.
+pub fn find_all<'a>(notes: &'a [Note], key: &str) -> Vec<&'a Note> {
     // A name pasted with its quotes (`"Render Network"`) is the name.
     let k = key
         .trim()
         .trim_matches(['"', '\'', '\u{201c}', '\u{201d}', '`'])
-        .trim()
-        .trim_start_matches('$')
-        .to_lowercase();
-    let k = k.trim_end_matches(".md");
-    notes.iter().filter(|n| n.kind == Kind::Project).find(|n| {
-        n.title().to_lowercase() == k
-            || n.front
-                .ticker
-                .as_ref()
-                .is_some_and(|t| t.to_lowercase() == k)
-            || n.front.aliases.iter().any(|a| a.to_lowercase() == k)
-            || n.id.to_lowercase() == k
-            || n.id
-                .rsplit('/')
-                .next()
-                .is_some_and(|s| s.to_lowercase() == k)
-            || n.path.to_lowercase().trim_end_matches(".md") == k
-    })
+        .trim();
+    let ticker = k.trim_start_matches('$').to_lowercase();
+    let k = k.to_lowercase();
+    let stem = k.trim_end_matches(".md");
+    let strength = |n: &Note| -> Option<u8> {
+        let is = |s: &str| s.to_lowercase() == k;
+        if n.id.to_lowercase() == stem || n.path.to_lowercase().trim_end_matches(".md") == stem {
+            Some(0)
+        } else if is(&n.title()) {
+            Some(1)
+        } else if n
+            .front
+            .ticker
+            .as_ref()
+            .is_some_and(|t| t.to_lowercase() == ticker)
+        {
+            Some(2)
+        } else if n.front.aliases.iter().any(|a| is(a)) {
+            Some(3)
+        } else if n
+            .id
+            .rsplit('/')
+            .next()
+            .is_some_and(|s| s.to_lowercase() == stem)
+        {
+            Some(4)
+        } else {
+            None
+        }
+    };
+    let found: Vec<(u8, &Note)> = notes
+        .iter()
+        .filter(|n| n.kind == Kind::Project)
+        .filter_map(|n| strength(n).map(|s| (s, n)))
+        .collect();
+    let best = found.iter().map(|&(s, _)| s).min();
+    found
+        .into_iter()
+        .filter(|&(s, _)| Some(s) == best)
+        .map(|(_, n)| n)
+        .collect()
 }
 
 /// Up to `n` project names close to `key` (edit distance), for "did you mean".
@@ -255,6 +286,34 @@ mod tests {
             );
         }
         assert!(find(&n, "arweave").is_none());
+    }
+
+    #[test]
+    fn the_strongest_match_wins_and_ties_all_come_back() {
+        let note =
+            |path: &str, text: &str| crate::corpus::parse_note(path, text.as_bytes()).unwrap();
+        let n = vec![
+            note(
+                "corpus/projects/a.md",
+                "---\nname: Alpha\naliases: [Beta]\n---\nx",
+            ),
+            note(
+                "corpus/projects/beta.md",
+                "---\nname: Gamma\nticker: BETA\n---\nx",
+            ),
+            note("corpus/projects/c.md", "---\nname: Beta\n---\nx"),
+            note("corpus/projects/d.md", "---\nname: beta\n---\nx"),
+        ];
+        let ids =
+            |key: &str| -> Vec<&str> { find_all(&n, key).iter().map(|n| n.id.as_str()).collect() };
+        // The name beats a ticker, an alias and a file name, and two notes tie on it.
+        assert_eq!(ids("beta"), ["projects/c", "projects/d"]);
+        assert_eq!(find(&n, "BETA").unwrap().id, "projects/c");
+        // `$` asks for the ticker; a path asks for the file.
+        assert_eq!(ids("$beta"), ["projects/beta"]);
+        assert_eq!(ids("projects/beta"), ["projects/beta"]);
+        assert_eq!(ids("corpus/projects/beta.md"), ["projects/beta"]);
+        assert!(ids("$alpha").is_empty());
     }
 
     #[test]

@@ -430,9 +430,15 @@ fn select<'a>(notes: &'a [Note], targets: &[String]) -> Result<Vec<&'a Note>> {
     }
     let mut out = Vec::new();
     for t in targets {
-        match crate::project::find(notes, t) {
-            Some(n) => out.push(n),
-            None => return Err(unknown_project(notes, t)),
+        // Notes that share a name are all classified.
+        let found = crate::project::find_all(notes, t);
+        if found.is_empty() {
+            return Err(unknown_project(notes, t));
+        }
+        for n in found {
+            if !out.iter().any(|o: &&Note| std::ptr::eq(*o, n)) {
+                out.push(n);
+            }
         }
     }
     Ok(out)

@@ -10,11 +10,22 @@ use crate::show;
 pub fn run(ctx: &mut Ctx, args: crate::cli::ShowArgs) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
     let projects = ctx.project_notes()?;
-    let Some(note) = crate::project::find(&projects, &args.name) else {
+    let found = crate::project::find_all(&projects, &args.name);
+    let Some(&note) = found.first() else {
         // Not an error: the answer is "nothing", like a search without hits.
         eprintln!("aikb: {}", unknown_project(&projects, &args.name));
         return Ok(Exit::NotFound);
     };
+    if found.len() > 1 {
+        let others: Vec<&str> = found[1..].iter().map(|n| n.path.as_str()).collect();
+        eprintln!(
+            "aikb: `{}` names {} projects; showing {} (give a path to pick another: {})",
+            args.name,
+            found.len(),
+            note.path,
+            others.join(", ")
+        );
+    }
     let classifier = Classifier::new(&tax);
     let (idx, _) = ctx.fresh_index(&tax, false, true)?;
     // Only the articles that can mention the project are read (the index finds them);

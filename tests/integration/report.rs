@@ -778,6 +778,37 @@ fn show_by_name_and_ticker() {
 }
 
 #[test]
+fn a_name_two_notes_share_is_reported_and_a_path_picks_one() {
+    let env = fixture();
+    env.write(
+        "corpus/projects/render-copy.md",
+        "---\nname: Render\n---\nA second note on the GPU network.\n",
+    );
+    let d = env.cmd(["show", "render"]).expect(0);
+    assert!(
+        d.stderr.contains("`render` names 2 projects")
+            && d.stderr.contains("corpus/projects/render-copy.md"),
+        "{}",
+        d.stderr
+    );
+    let d = env
+        .cmd(["show", "corpus/projects/render-copy.md"])
+        .expect(0);
+    assert!(
+        d.stdout
+            .starts_with("Render\ncorpus/projects/render-copy.md\n"),
+        "{}",
+        d.stdout
+    );
+    assert!(!d.stderr.contains("names 2"), "{}", d.stderr);
+    // The ticker still finds the one note that has it, and classify takes both.
+    let d = env.cmd(["show", "$RENDER"]).expect(0);
+    assert!(d.stdout.starts_with("Render (RENDER)\n"), "{}", d.stdout);
+    let d = env.cmd(["classify", "render"]).expect(0);
+    assert_eq!(d.stdout.matches("\nRender ").count(), 2, "{}", d.stdout);
+}
+
+#[test]
 fn show_json_has_the_documented_shape() {
     let env = fixture();
     let c: CardJson = env.cmd(["show", "render", "--json"]).json();
