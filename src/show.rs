@@ -21,6 +21,7 @@ use crate::index::KbIndex;
 use crate::mention::Mention;
 use crate::project::{Pinned, ProjectResult};
 use crate::render::Style;
+use crate::taxonomy::NONE;
 
 /// How many similar projects a card lists.
 pub const SIMILAR: usize = 5;
@@ -157,8 +158,8 @@ pub fn mention_candidates(idx: &KbIndex, project: &Note) -> Result<Option<Vec<St
 }
 
 /// The `limit` project notes most similar to note `id` in an up-to-date index, by
-/// tantivy's more-like-this query over every indexed field of the note (so name,
-/// tags, body and category all count). The note itself is excluded.
+/// tantivy's more-like-this query over the note's name, ticker, tags, body and
+/// category (not `none`). The note itself is excluded.
 pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
     let searcher = idx.searcher()?;
     let Some(addr) = crate::search::doc_by_id(idx, &searcher, id) else {
@@ -168,7 +169,13 @@ pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
     // The stored fields of the note, plus its body (not stored) from the file.
     let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::index(&idx.dir, e))?;
     let mut fields: BTreeMap<Field, Vec<OwnedValue>> = BTreeMap::new();
+    // The kind is required anyway, ids and paths are unique, and "not AI" is no
+    // likeness: none of these make two notes alike.
+    let unlike = [f.kind, f.id, f.path, f.date];
     for (field, value) in doc.field_values() {
+        if unlike.contains(&field) || (field == f.category && value.as_str() == Some(NONE)) {
+            continue;
+        }
         if let Some(s) = value.as_str() {
             fields
                 .entry(field)
@@ -230,6 +237,9 @@ pub fn similar(idx: &KbIndex, id: &str, limit: usize) -> Result<Vec<Similar>> {
             score: (f64::from(score) * 1000.0).round() / 1000.0,
         });
     }
+    // A note that shares only terms found in nearly every note scores about zero
+    // (0.00 as shown): it is not similar at all.
+    out.retain(|s| s.score >= 0.005);
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     out.truncate(limit);
     Ok(out)
@@ -524,5 +534,8 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // A note that shares nothing weighty with the others has no similar project.
+        let s = similar(&idx, "projects/tether", SIMILAR).unwrap();
+        assert!(s.is_empty(), "{s:?}");
     }
 }
