@@ -645,22 +645,31 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
 /// Reads and parses one note file. A file that cannot be read or parsed becomes a
 /// diagnostic, never an error for the whole run.
 pub fn read_note(root: &Path, rel: &str) -> Result<(Note, Vec<u8>), Diagnostic> {
+    use std::io::Read;
     let full = root.join(rel);
-    let meta = fs::metadata(&full)
-        .map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
-    if meta.len() > MAX_NOTE_BYTES {
-        return Err(Diagnostic::new(
+    let fail = |e: std::io::Error| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase());
+    let too_big = |len: u64| {
+        Diagnostic::new(
             rel,
             0,
             0,
-            format!(
-                "note is {} bytes; the limit is {MAX_NOTE_BYTES}",
-                meta.len()
-            ),
-        ));
+            format!("note is {len} bytes; the limit is {MAX_NOTE_BYTES}"),
+        )
+    };
+    // One open and one stat of the open file; a note that grows while it is read is
+    // still cut off at the limit.
+    let file = fs::File::open(&full).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
+    if len > MAX_NOTE_BYTES {
+        return Err(too_big(len));
     }
-    let bytes =
-        fs::read(&full).map_err(|e| Diagnostic::new(rel, 0, 0, e.to_string().to_lowercase()))?;
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    file.take(MAX_NOTE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    if bytes.len() as u64 > MAX_NOTE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
     let note = parse_note(rel, &bytes)?;
     Ok((note, bytes))
 }
@@ -682,38 +691,15 @@ fn load_listed(
     root: &Path,
     (files, mut problems): (Vec<NoteFile>, Vec<Diagnostic>),
 ) -> Result<(Vec<Note>, Vec<Diagnostic>)> {
-    // Reading and parsing are independent per note: one contiguous share of the files
-    // per core, joined back in order, so the result does not depend on the threads.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().div_ceil(256).max(1));
-    let share = files.len().div_ceil(threads).max(1);
-    let mut slots: Vec<Option<Note>> = Vec::new();
-    slots.resize_with(files.len(), || None);
-    let parts: Vec<Vec<Diagnostic>> = std::thread::scope(|s| {
-        let handles: Vec<_> = slots
-            .chunks_mut(share)
-            .zip(files.chunks(share))
-            .map(|(out, part)| {
-                s.spawn(move || {
-                    let mut problems = Vec::new();
-                    for (slot, f) in out.iter_mut().zip(part) {
-                        match read_note(root, &f.rel) {
-                            Ok((n, _)) => *slot = Some(n),
-                            Err(d) => problems.push(d),
-                        }
-                    }
-                    problems
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("note reader thread"))
-            .collect()
-    });
-    problems.extend(parts.into_iter().flatten());
-    let notes: Vec<Note> = slots.into_iter().flatten().collect();
+    // Reading and parsing are independent per note.
+    let read = crate::par::map(&files, 256, |f| read_note(root, &f.rel).map(|(n, _)| n));
+    let mut notes = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Ok(n) => notes.push(n),
+            Err(d) => problems.push(d),
+        }
+    }
     Ok((notes, problems))
 }
 

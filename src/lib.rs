@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod index;
 pub mod kb;
 pub mod mention;
+pub mod par;
 pub mod project;
 pub mod query;
 pub mod render;
