@@ -9,12 +9,14 @@
 //! This module only finds mentions; the report and `show` decide what to do with them.
 
 use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::FixedState;
 use std::ops::Range;
 
 use serde::Serialize;
 
 use crate::corpus::{Kind, Note};
-use crate::text::{Word, markdown_to_text, words};
+use crate::text::{Word, markdown_to_text, word_spans, words};
 
 /// Longest mention snippet, in characters (the ellipses included).
 pub const SNIPPET_CHARS: usize = 160;
@@ -56,7 +58,7 @@ struct Pattern {
 pub struct Matcher {
     owners: Vec<String>,
     patterns: Vec<Pattern>,
-    by_first: HashMap<String, Vec<usize>>,
+    by_first: HashMap<String, Vec<usize>, FixedState>,
 }
 
 impl Matcher {
@@ -107,24 +109,21 @@ impl Matcher {
     }
 
     fn push(&mut self, p: Pattern) {
-        if self.patterns.contains(&p) {
+        // A pattern equal to `p` starts with the same word: only those are compared.
+        let same_first = self.by_first.entry(p.lower[0].clone()).or_default();
+        if same_first.iter().any(|&i| self.patterns[i] == p) {
             return;
         }
-        let i = self.patterns.len();
-        self.by_first.entry(p.lower[0].clone()).or_default().push(i);
+        same_first.push(self.patterns.len());
         self.patterns.push(p);
     }
 
     /// The first occurrence of each protocol mentioned in `text`: owner → byte range.
     pub fn first_mentions(&self, text: &str) -> BTreeMap<String, Range<usize>> {
-        let ws: Vec<Word> = words(text).collect();
-        let lower: Vec<String> = ws
-            .iter()
-            .map(|w| text[w.start..w.end].to_lowercase())
-            .collect();
+        let words = Lowered::new(text);
         let mut found: BTreeMap<usize, Range<usize>> = BTreeMap::new();
-        for i in 0..ws.len() {
-            let Some(candidates) = self.by_first.get(&lower[i]) else {
+        for i in 0..words.spans.len() {
+            let Some(candidates) = self.by_first.get(words.lower(i)) else {
                 continue;
             };
             for &pi in candidates {
@@ -132,7 +131,7 @@ impl Matcher {
                 if found.contains_key(&p.owner) {
                     continue;
                 }
-                if let Some(range) = matches_at(p, text, &ws, &lower, i) {
+                if let Some(range) = matches_at(p, text, &words, i) {
                     found.insert(p.owner, range);
                 }
             }
@@ -141,6 +140,41 @@ impl Matcher {
             .into_iter()
             .map(|(o, r)| (self.owners[o].clone(), r))
             .collect()
+    }
+}
+
+/// The words of a text with their lower-case forms, kept in one buffer.
+struct Lowered {
+    /// Byte span of each word in the text.
+    spans: Vec<(usize, usize)>,
+    /// The lower-case words, one after another.
+    buf: String,
+    /// Where each word's lower-case form ends in `buf`.
+    ends: Vec<usize>,
+}
+
+impl Lowered {
+    fn new(text: &str) -> Lowered {
+        let spans: Vec<(usize, usize)> = word_spans(text).collect();
+        let mut buf = String::with_capacity(text.len());
+        let mut ends = Vec::with_capacity(spans.len());
+        for &(start, end) in &spans {
+            let word = &text[start..end];
+            if word.is_ascii() {
+                let from = buf.len();
+                buf.push_str(word);
+                buf[from..].make_ascii_lowercase();
+            } else {
+                buf.push_str(&word.to_lowercase());
+            }
+            ends.push(buf.len());
+        }
+        Lowered { spans, buf, ends }
+    }
+
+    fn lower(&self, i: usize) -> &str {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[from..self.ends[i]]
     }
 }
 
@@ -189,23 +223,18 @@ fn is_space_joiner(c: char) -> bool {
 }
 
 /// If `p` occurs at word `i` of `text`, its byte range.
-fn matches_at(
-    p: &Pattern,
-    text: &str,
-    ws: &[Word],
-    lower: &[String],
-    i: usize,
-) -> Option<Range<usize>> {
+fn matches_at(p: &Pattern, text: &str, words: &Lowered, i: usize) -> Option<Range<usize>> {
+    let ws = &words.spans;
     let n = p.lower.len();
     if i + n > ws.len() {
         return None;
     }
     for j in 0..n {
-        if lower[i + j] != p.lower[j] {
+        if words.lower(i + j) != p.lower[j] {
             return None;
         }
         if j > 0 {
-            let gap = &text[ws[i + j - 1].end..ws[i + j].start];
+            let gap = &text[ws[i + j - 1].1..ws[i + j].0];
             let ok = match &p.gaps[j - 1] {
                 Gap::Space => {
                     !gap.is_empty()
@@ -218,7 +247,7 @@ fn matches_at(
                 return None;
             }
         }
-        let surface = &text[ws[i + j].start..ws[i + j].end];
+        let surface = &text[ws[i + j].0..ws[i + j].1];
         let case_ok = match p.rule {
             CaseRule::Any => true,
             CaseRule::Capitalised => {
@@ -235,12 +264,12 @@ fn matches_at(
     if p.rule == CaseRule::Capitalised
         && n == 1
         && let Some(next) = ws.get(i + 1)
-        && text[ws[i].end..next.start].chars().all(|c| c == ' ')
-        && NOT_AFTER_A_NAME.contains(&lower[i + 1].as_str())
+        && text[ws[i].1..next.0].chars().all(|c| c == ' ')
+        && NOT_AFTER_A_NAME.contains(&words.lower(i + 1))
     {
         return None;
     }
-    Some(ws[i].start..ws[i + n - 1].end)
+    Some(ws[i].0..ws[i + n - 1].1)
 }
 
 /// Words that follow a verb, preposition or noun but hardly ever a protocol's name.
@@ -276,8 +305,8 @@ pub fn mentions_of(project: &Note, notes: &[Note]) -> Vec<Mention> {
 fn scan(matcher: &Matcher, notes: &[Note]) -> BTreeMap<String, Vec<Mention>> {
     let mut articles: Vec<&Note> = notes.iter().filter(|n| n.kind == Kind::Article).collect();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut out: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
-    for a in articles {
+    // Articles are independent: scanned in parallel, gathered in id order.
+    let per_article = crate::par::map(&articles, 64, |a| {
         let title = a.title();
         let body = markdown_to_text(&a.body);
         let mut found: BTreeMap<String, String> = matcher
@@ -290,6 +319,10 @@ fn scan(matcher: &Matcher, notes: &[Note]) -> BTreeMap<String, Vec<Mention>> {
                 .entry(owner)
                 .or_insert_with(|| squash(&title).trim().to_string());
         }
+        (title, found)
+    });
+    let mut out: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
+    for (a, (title, found)) in articles.iter().zip(per_article) {
         for (owner, snippet) in found {
             out.entry(owner).or_default().push(Mention {
                 id: a.id.clone(),

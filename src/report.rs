@@ -195,18 +195,15 @@ impl Report {
 pub fn build(notes: &[Note], classifier: &Classifier<'_>, skipped: usize) -> Report {
     let tax = classifier.taxonomy();
     let mentions = crate::mention::mentions(notes);
-    let mut entries: Vec<Entry> = notes
-        .iter()
-        .filter(|n| n.kind == Kind::Project)
-        .map(|n| {
-            let r = ProjectResult::new(n, classifier);
-            let mentioned_in: Vec<String> = mentions
-                .get(&n.id)
-                .map(|m| m.iter().map(|m| m.id.clone()).collect())
-                .unwrap_or_default();
-            entry(&r, mentioned_in, tax.thresholds.ambiguity_margin)
-        })
-        .collect();
+    let projects: Vec<&Note> = notes.iter().filter(|n| n.kind == Kind::Project).collect();
+    let mut entries: Vec<Entry> = crate::par::map(&projects, 64, |n| {
+        let r = ProjectResult::new(n, classifier);
+        let mentioned_in: Vec<String> = mentions
+            .get(&n.id)
+            .map(|m| m.iter().map(|m| m.id.clone()).collect())
+            .unwrap_or_default();
+        entry(&r, mentioned_in, tax.thresholds.ambiguity_margin)
+    });
     entries.sort_by(|a, b| {
         a.name
             .to_lowercase()
