@@ -65,11 +65,11 @@ pub fn evaluate<'c>(notes: &[Note], classifier: &'c Classifier<'_>) -> Evaluatio
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut misses = Vec::new();
     let (mut n, mut right, mut sub_right) = (0, 0, 0);
-    for note in notes
+    let pinned: Vec<&Note> = notes
         .iter()
         .filter(|n| n.kind == Kind::Project && n.front.category.is_some())
-    {
-        let r = ProjectResult::new(note, classifier);
+        .collect();
+    for r in crate::par::map(&pinned, 64, |n| ProjectResult::new(n, classifier)) {
         let p = r.pinned.clone().expect("filtered on pinned");
         n += 1;
         *confusion

@@ -499,10 +499,8 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
         }]
     } else {
         let notes = ctx.project_notes()?;
-        select(&notes, &a.targets)?
-            .into_iter()
-            .map(|n| ProjectResult::new(n, &classifier))
-            .collect()
+        let selected = select(&notes, &a.targets)?;
+        crate::par::map(&selected, 64, |n| ProjectResult::new(n, &classifier))
     };
     if a.json {
         write_json(ctx.out(), &serde_json::json!({ "results": results })).map_err(io_out)?;
