@@ -52,7 +52,8 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
     }
     .normalized();
     let tax = ctx.taxonomy()?;
-    let notes = ctx.notes()?;
+    // Duplicates are checked against the project notes; articles are never read.
+    let notes = ctx.project_notes()?;
     add::validate(&new, &tax, &notes)?;
     let (text, note) = add::render_and_parse(&new)?;
     let classifier = Classifier::new(&tax);
@@ -63,11 +64,11 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
         // read and checked again, so two concurrent adds cannot both pass the
         // duplicate checks. (Refusals above never take the lock or touch `.aikb`.)
         let lock = add::lock(&ctx.kb)?;
-        let (current, _) = crate::corpus::load_all(&ctx.kb.root)?;
+        let (current, _) = crate::corpus::load_projects(&ctx.kb.root)?;
         add::validate(&new, &tax, &current)?;
         let path = add::write(&ctx.kb, &new)?;
         drop(lock);
-        // Parse problems in other notes were already reported by `ctx.notes()`.
+        // Parse problems in other project notes were already reported above.
         if let Err(e) = ctx.fresh_index(&tax, false, true) {
             return Err(Error::Invalid(format!(
                 "added {}, but updating the index failed: {e}; the next `aikb index` or `aikb search` will index it",
