@@ -585,41 +585,23 @@ impl Validator<'_> {
         } else {
             let p = raw.pattern.expect("one of the three is present");
             let at = pos(&p);
-            let built = regex::RegexBuilder::new(&p.value)
-                .case_insensitive(!raw.case_sensitive)
-                .size_limit(1 << 20)
-                .build();
-            match built {
-                Ok(re) if re.is_match("") => {
+            match check_pattern(&p.value, !raw.case_sensitive) {
+                Ok(true) => {
                     self.err(
                         at,
                         format!("pattern `{}` matches the empty string", p.value),
                     );
                     (None, at.0)
                 }
-                Ok(_) => (
+                Ok(false) => (
                     Some(Matcher::Pattern {
                         regex: p.value,
                         case_sensitive: raw.case_sensitive,
                     }),
                     at.0,
                 ),
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why
-                        .lines()
-                        .rev()
-                        .find(|l| l.starts_with("error:"))
-                        .unwrap_or(why.lines().last().unwrap_or(""))
-                        .trim();
-                    self.err(
-                        at,
-                        format!(
-                            "invalid regex `{}`: {}",
-                            p.value,
-                            why.trim_start_matches("error: ")
-                        ),
-                    );
+                Err(why) => {
+                    self.err(at, format!("invalid regex `{}`: {why}", p.value));
                     (None, at.0)
                 }
             }
@@ -745,6 +727,49 @@ impl Validator<'_> {
         }
         Some(Matcher::Terms(out))
     }
+}
+
+/// Largest compiled form of a taxonomy pattern (its Thompson NFA), in bytes.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// Checks that `pattern` is a valid regex (Rust `regex` syntax) of bounded size, and
+/// says whether it matches the empty string. Only the parser and an NFA are built,
+/// not a searcher: validating costs a fraction of compiling, and every command loads
+/// the taxonomy. The error is the parser's own explanation.
+fn check_pattern(pattern: &str, case_insensitive: bool) -> std::result::Result<bool, String> {
+    use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(pattern)
+        .map_err(|e| {
+            // "regex parse error:\n    gpu(\n       ^\nerror: unclosed group": the last line.
+            let text = e.to_string();
+            let why = text
+                .lines()
+                .rev()
+                .find(|l| l.starts_with("error:"))
+                .unwrap_or(text.lines().last().unwrap_or(""));
+            why.trim_start_matches("error:").trim().to_string()
+        })?;
+    let too_big = || format!("compiled, it exceeds the size limit of {PATTERN_SIZE_LIMIT} bytes");
+    thread_local! {
+        // One compiler for every pattern: it keeps its buffers between them.
+        static COMPILER: thompson::Compiler = {
+            let mut c = thompson::Compiler::new();
+            c.configure(
+                thompson::Config::new()
+                    .nfa_size_limit(Some(PATTERN_SIZE_LIMIT))
+                    .which_captures(thompson::WhichCaptures::None),
+            );
+            c
+        };
+    }
+    let nfa = COMPILER
+        .with(|c| c.build_from_hir(&hir))
+        .map_err(|_| too_big())?;
+    let vm = PikeVM::new_from_nfa(nfa).map_err(|_| too_big())?;
+    Ok(vm.is_match(&mut vm.create_cache(), ""))
 }
 
 #[cfg(test)]
@@ -888,6 +913,21 @@ mod tests {
                 "          - near: [[a], [\"=\"]]\n            weight: 2\n",
                 17,
                 "no letters",
+            ),
+            (
+                "          - pattern: '\\w{1000}{1000}'\n            weight: 2\n",
+                17,
+                "exceeds the size limit",
+            ),
+            (
+                "          - pattern: '[z-a]'\n            weight: 2\n",
+                17,
+                "invalid regex `[z-a]`: invalid character class range",
+            ),
+            (
+                "          - pattern: 'gpu|'\n            weight: 2\n",
+                17,
+                "matches the empty string",
             ),
         ];
         for (signal, line, want) in cases {
