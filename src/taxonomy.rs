@@ -765,9 +765,7 @@ fn check_pattern(pattern: &str, case_insensitive: bool) -> std::result::Result<b
             c
         };
     }
-    let nfa = COMPILER
-        .with(|c| c.build_from_hir(&hir))
-        .map_err(|_| too_big())?;
+    let nfa = COMPILER.with(|c| c.build_from_hir(&hir).map_err(|_| too_big()))?;
     let vm = PikeVM::new_from_nfa(nfa).map_err(|_| too_big())?;
     Ok(vm.is_match(&mut vm.create_cache(), ""))
 }
