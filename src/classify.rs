@@ -363,15 +363,37 @@ struct Occurrence {
 /// Lazy-DFA cache per pattern and thread.
 const DFA_CACHE_BYTES: usize = 1 << 20;
 
-/// A compiled regex signal and how to find where it may match.
+/// A regex signal and how to find where it may match.
 struct Pattern {
-    regex: Regex,
+    /// The pattern as it runs (ASCII word boundaries), compiled the first time a
+    /// text needs it: a run that never meets one of its literals never pays for it.
+    source: String,
+    case_sensitive: bool,
+    regex: std::sync::OnceLock<Regex>,
     signal: usize,
     /// Where the pattern may match, judged from its literals.
     gate: Gate,
     /// No match can hold a line break, so a [`Gate::Suffix`] pattern runs only over
     /// the lines where one of its literals occurs.
     one_line: bool,
+}
+
+impl Pattern {
+    /// The compiled pattern.
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            // A small lazy-DFA cache per pattern: dozens of patterns times the
+            // default 2 MiB per thread would dominate memory while indexing.
+            Regex::builder()
+                .syntax(
+                    regex_automata::util::syntax::Config::new()
+                        .case_insensitive(!self.case_sensitive),
+                )
+                .configure(Regex::config().hybrid_cache_capacity(DFA_CACHE_BYTES))
+                .build(&self.source)
+                .expect("validated when the taxonomy was loaded")
+        })
+    }
 }
 
 /// How a pattern's literals say where it may match.
@@ -681,13 +703,6 @@ impl<'t> Classifier<'t> {
         let mut compiled = Vec::with_capacity(patterns.len());
         for (pi, (written, cs, signal)) in patterns.into_iter().enumerate() {
             let p = ascii_word_boundaries(written);
-            // A small lazy-DFA cache per pattern: dozens of patterns times the default
-            // 2 MiB per thread would dominate memory while indexing.
-            let regex = Regex::builder()
-                .syntax(regex_automata::util::syntax::Config::new().case_insensitive(!cs))
-                .configure(Regex::config().hybrid_cache_capacity(DFA_CACHE_BYTES))
-                .build(&p)
-                .expect("validated");
             // Read once for the literal gate and the line-span check.
             let hir = regex_syntax::Parser::new().parse(&p).ok();
             let (gate, lits) = gate_literals(hir.as_ref(), cs);
@@ -721,7 +736,9 @@ impl<'t> Classifier<'t> {
                 literal_patterns[id].push(pi);
             }
             compiled.push(Pattern {
-                regex,
+                source: p,
+                case_sensitive: cs,
+                regex: std::sync::OnceLock::new(),
                 signal,
                 gate,
                 one_line: hir.as_ref().is_some_and(|h| !can_match_newline(h)),
@@ -1292,7 +1309,7 @@ impl<'t> Classifier<'t> {
                     continue;
                 }
                 let input = Input::new(text).range(at..).anchored(Anchored::Yes);
-                let end = p.regex.find(input).map(|m| m.end());
+                let end = p.regex().find(input).map(|m| m.end());
                 if let Some(end) = end
                     && end > at
                 {
@@ -1309,7 +1326,7 @@ impl<'t> Classifier<'t> {
                 continue;
             }
             for m in p
-                .regex
+                .regex()
                 .find_iter(text)
                 .filter(|m| !m.is_empty())
                 .take(MAX_PATTERN_HITS)
@@ -1327,7 +1344,7 @@ impl<'t> Classifier<'t> {
             let mut found = 0;
             'lines: for &(from, to) in windows {
                 let input = Input::new(text).range(from..to);
-                for m in p.regex.find_iter(input).filter(|m| !m.is_empty()) {
+                for m in p.regex().find_iter(input).filter(|m| !m.is_empty()) {
                     if found >= MAX_PATTERN_HITS {
                         break 'lines;
                     }
@@ -2986,7 +3003,7 @@ mod gating {
                 continue;
             }
             for m in p
-                .regex
+                .regex()
                 .find_iter(text)
                 .filter(|m| !m.is_empty())
                 .take(MAX_PATTERN_HITS)
