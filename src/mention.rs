@@ -9,10 +9,9 @@
 //! This module only finds mentions; the report and `show` decide what to do with them.
 
 use std::collections::{BTreeMap, HashMap};
-
-use foldhash::fast::FixedState;
 use std::ops::Range;
 
+use foldhash::fast::FixedState;
 use serde::Serialize;
 
 use crate::corpus::{Kind, Note};
