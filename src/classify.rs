@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::corpus::Note;
 use crate::taxonomy::{Field, Matcher, NEAR_GROUPS_MAX, NONE, Taxonomy};
-use crate::text::{is_word_char, normalize_word, stemmer};
+use crate::text::{contrast_spans, is_word_char, normalize_word, stemmer};
 use crate::wordmap::{WordMap, low_bytes};
 
 /// A piece of text to classify, tagged with its field and first file line.
@@ -827,6 +827,13 @@ impl<'t> Classifier<'t> {
             scratch.tally.reset(self.signals.len());
             for (si, seg) in segments.iter().enumerate() {
                 scratch.plan.reset(self.patterns.len());
+                // What a body sets its subject against ("rather than a GPU market") is
+                // no evidence of what the subject is.
+                if seg.field == Field::Body {
+                    contrast_spans(seg.text, &mut scratch.contrast);
+                } else {
+                    scratch.contrast.clear();
+                }
                 scratch.near_found.clear();
                 scratch.near_found.resize(self.nears.len(), 0);
                 // Terms are matched as the words are read; the `near` signals of a
@@ -842,9 +849,10 @@ impl<'t> Classifier<'t> {
                         near_seen,
                         near_found,
                         tally,
+                        contrast,
                         ..
                     } = &mut *scratch;
-                    let mut sink = SegmentSink::new(tally, segments, si);
+                    let mut sink = SegmentSink::new(tally, segments, si, contrast);
                     occurrences.reset(self.nears.len());
                     // Left as they are between segments and pieces: a stale entry can
                     // only let an occurrence in, never keep one out (see `term_found`).
@@ -867,8 +875,13 @@ impl<'t> Classifier<'t> {
                         break;
                     }
                 }
-                let Scratch { plan, tally, .. } = &mut *scratch;
-                let mut sink = SegmentSink::new(tally, segments, si);
+                let Scratch {
+                    plan,
+                    tally,
+                    contrast,
+                    ..
+                } = &mut *scratch;
+                let mut sink = SegmentSink::new(tally, segments, si, contrast);
                 self.match_patterns(seg, plan, &mut sink);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
@@ -1729,20 +1742,28 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
 }
 
 /// Counts the hits of one segment into the tally as they come.
+/// Hits that overlap a contrast span are left out.
 struct SegmentSink<'a, 'b> {
     tally: &'a mut Tally,
     segments: &'a [Segment<'b>],
     segment: u32,
     rank: u8,
+    contrast: &'a [(usize, usize)],
 }
 
 impl<'a, 'b> SegmentSink<'a, 'b> {
-    fn new(tally: &'a mut Tally, segments: &'a [Segment<'b>], segment: usize) -> Self {
+    fn new(
+        tally: &'a mut Tally,
+        segments: &'a [Segment<'b>],
+        segment: usize,
+        contrast: &'a [(usize, usize)],
+    ) -> Self {
         SegmentSink {
             tally,
             segments,
             segment: segment as u32,
             rank: field_rank(segments[segment].field),
+            contrast,
         }
     }
 }
@@ -1750,6 +1771,12 @@ impl<'a, 'b> SegmentSink<'a, 'b> {
 impl HitSink for SegmentSink<'_, '_> {
     #[inline]
     fn hit(&mut self, signal: usize, term: Option<usize>, start: usize, end: usize) {
+        if !self.contrast.is_empty() {
+            let k = self.contrast.partition_point(|&(_, e)| e <= start);
+            if self.contrast.get(k).is_some_and(|&(s, _)| s < end) {
+                return;
+            }
+        }
         let hit = Hit {
             rank: self.rank,
             segment: self.segment,
@@ -2029,6 +2056,8 @@ struct Scratch {
     /// The hits of the current classification, tallied per signal.
     tally: Tally,
     score: ScoreBufs,
+    /// The contrast spans of the current segment (see [`contrast_spans`]).
+    contrast: Vec<(usize, usize)>,
 }
 
 /// The per-thread word cache. Notes share most of their vocabulary, so few words are
@@ -2293,6 +2322,7 @@ thread_local! {
         near_found: Vec::new(),
         tally: Tally::default(),
         score: ScoreBufs::default(),
+        contrast: Vec::new(),
     });
 }
 
@@ -2565,6 +2595,27 @@ categories:
         assert_eq!(r.category, "none", "no AI mention: out of scope");
         let r = c.classify_text("AI stablecoin that can verify things, stablecoin");
         assert!(r.scores["problems"] < 3.0);
+    }
+
+    #[test]
+    fn what_a_note_contrasts_with_is_no_evidence() {
+        let t = tax();
+        let c = Classifier::new(&t);
+        let gpu = |text: &str| {
+            c.classify_text(text)
+                .evidence
+                .iter()
+                .any(|e| e.matched.to_lowercase().contains("gpu"))
+        };
+        assert!(gpu("AI models on a GPU marketplace."));
+        assert!(!gpu(
+            "AI models, closer to a grid than to a GPU marketplace."
+        ));
+        assert!(!gpu("Rather than a GPU marketplace, AI models."));
+        assert!(!gpu("AI models as opposed to a GPU marketplace."));
+        // The contrast ends at the comma; a quantity is no contrast.
+        assert!(gpu("AI models rather than code, on a GPU marketplace."));
+        assert!(gpu("AI models on more than a GPU marketplace."));
     }
 
     #[test]

@@ -293,8 +293,184 @@ fn invalid_utf8(bytes: &[u8], valid_up_to: usize, path: &str) -> crate::error::D
     crate::error::Diagnostic::new(path, line, col, "invalid UTF-8")
 }
 
+/// The spans (byte ranges) of `text` that name what is set against the subject
+/// rather than the subject itself: the words after "rather than", "as opposed to",
+/// and a comparison's "than to", "than a" or "than an" ("closer to an inference grid
+/// than to a GPU rental market"), each up to the next punctuation mark, blank line
+/// or list item. Quantities are not contrasts: "more than a", "less than a", "fewer
+/// than an" and "other than a" open no span. Spans come out in order, apart.
+pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let bytes = text.as_bytes();
+    // A span that starts inside the last one ends where it does: each text is read
+    // once.
+    let mut push = |start: usize| {
+        if out
+            .last()
+            .is_some_and(|last: &(usize, usize)| start <= last.1)
+        {
+            return;
+        }
+        let end = contrast_end(bytes, start);
+        if end > start {
+            out.push((start, end));
+        }
+    };
+    // "than" / "Than": found as "han" so that one pass serves both cases.
+    let mut hits = memchr::memmem::find_iter(bytes, b"han").peekable();
+    let mut opposed = memchr::memmem::find_iter(bytes, b"opposed").peekable();
+    loop {
+        let (at, than) = match (hits.peek(), opposed.peek()) {
+            (Some(&h), Some(&o)) if o < h => (opposed.next().expect("peeked"), false),
+            (Some(_), _) => (hits.next().expect("peeked"), true),
+            (None, Some(_)) => (opposed.next().expect("peeked"), false),
+            (None, None) => break,
+        };
+        if than {
+            if at == 0 || !matches!(bytes[at - 1], b't' | b'T') {
+                continue;
+            }
+            let (start, end) = (at - 1, at + 3);
+            if !is_boundary(bytes, start, end) {
+                continue;
+            }
+            let before = word_before(bytes, start);
+            let (after, after_end) = word_after(bytes, end);
+            if before.eq_ignore_ascii_case(b"rather") {
+                push(end);
+            } else if ["to", "a", "an"]
+                .iter()
+                .any(|w| after.eq_ignore_ascii_case(w.as_bytes()))
+                && !["more", "less", "fewer", "other", "no"]
+                    .iter()
+                    .any(|w| before.eq_ignore_ascii_case(w.as_bytes()))
+            {
+                push(after_end);
+            }
+        } else {
+            let end = at + "opposed".len();
+            if !is_boundary(bytes, at, end) || !word_before(bytes, at).eq_ignore_ascii_case(b"as") {
+                continue;
+            }
+            let (after, after_end) = word_after(bytes, end);
+            if after.eq_ignore_ascii_case(b"to") {
+                push(after_end);
+            }
+        }
+    }
+}
+
+/// Whether `bytes[start..end]` is a whole word: no letter or digit (nor a non-ASCII
+/// byte, which may be part of one) right before or after it.
+fn is_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b >= 0x80;
+    let before = start.checked_sub(1).map(|i| &bytes[i]);
+    !before.is_some_and(word) && !bytes.get(end).is_some_and(word)
+}
+
+/// The ASCII word that ends just before `at`, past spaces and tabs (empty if none).
+fn word_before(bytes: &[u8], at: usize) -> &[u8] {
+    let end = at
+        - bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+    let start = end
+        - bytes[..end]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+    &bytes[start..end]
+}
+
+/// The ASCII word that starts at `at` past spaces and tabs (empty if none), and its end.
+fn word_after(bytes: &[u8], at: usize) -> (&[u8], usize) {
+    let start = at
+        + bytes[at..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+    let end = start
+        + bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+    (&bytes[start..end], end)
+}
+
+/// Where a contrast that starts at `start` ends: at the next punctuation mark that
+/// ends a clause, or a line break unless the next line goes on in lower case (a
+/// wrapped sentence).
+fn contrast_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b',' | b'.' | b';' | b':' | b'!' | b'?' | b'(' | b')' | b'[' | b']' => return i,
+            b'\n' => {
+                let next = bytes[i + 1..].iter().find(|b| !matches!(b, b' ' | b'\t'));
+                if !next.is_some_and(u8::is_ascii_lowercase) {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
 #[cfg(test)]
 mod tests {
+
+    fn contrasts(text: &str) -> Vec<&str> {
+        let mut spans = Vec::new();
+        super::contrast_spans(text, &mut spans);
+        spans.iter().map(|&(s, e)| text[s..e].trim()).collect()
+    }
+
+    #[test]
+    fn contrast_spans_cover_what_the_subject_is_not() {
+        assert_eq!(
+            contrasts("closer to an inference grid than to a GPU rental market. It pays."),
+            ["a GPU rental market"]
+        );
+        assert_eq!(
+            contrasts("Rather than renting GPUs, it pools laptops"),
+            ["renting GPUs"]
+        );
+        assert_eq!(
+            contrasts("models as opposed to raw compute; and more"),
+            ["raw compute"]
+        );
+        assert_eq!(
+            contrasts("cheaper than an\nhourly cloud rental\n- next item"),
+            ["hourly cloud rental"]
+        );
+        assert_eq!(
+            contrasts("a token rather than\n\nA new paragraph"),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn quantities_and_other_words_are_no_contrast() {
+        for text in [
+            "more than a thousand GPUs",
+            "less than an hour",
+            "other than a token",
+            "thank the authors",
+            "Nathan rather liked it",
+            "than",
+            "rather than",
+            "opposed to it",
+            "Khan than a",
+        ] {
+            assert_eq!(contrasts(text), Vec::<&str>::new(), "{text}");
+        }
+        assert_eq!(contrasts("better than a human"), ["human"]);
+    }
 
     #[test]
     fn control_characters_are_escaped() {
