@@ -43,7 +43,10 @@ impl CachedNormalizer {
 }
 
 /// Splits text into runs of letters and digits, as tantivy's `SimpleTokenizer` does
-/// (same tokens, offsets and positions). With `catenate`, a word joined by hyphens
+/// (same tokens and offsets), except that positions leap by [`CLAUSE_GAP`] where a
+/// clause ends between two words (see [`clause_break`]), so neither a phrase nor two
+/// words searched for together match across "Business model: marketplace fees" or
+/// from one list item to the next. With `catenate`, a word joined by hyphens
 /// from two or three parts, one of them with a letter (`zk-ML`, `fine-tuning`,
 /// `ERC-20`), is also emitted written solid (`zkML`, `finetuning`, `ERC20`), just
 /// before its parts and at the position of the first one: a search for the solid
@@ -72,6 +75,20 @@ impl WordTokenizer {
 /// At most this many parts of a hyphenated word are written solid.
 const MAX_CATENATED_PARTS: usize = 3;
 
+/// Positions skipped where a clause ends: more than any phrase slop a search uses.
+pub const CLAUSE_GAP: usize = 8;
+
+/// Whether the text between two words ends a clause: it holds a line break (the
+/// Markdown is flattened to one line per block) or a mark of `. , ; : ! ?` that the
+/// next word does not follow at once ("fetch.ai", "3.5" and "1,000" are one run).
+fn clause_break(between: &str) -> bool {
+    let b = between.as_bytes();
+    b.contains(&b'\n')
+        || b[..b.len().saturating_sub(1)]
+            .iter()
+            .any(|c| matches!(c, b'.' | b',' | b';' | b':' | b'!' | b'?'))
+}
+
 fn is_hyphen(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}')
 }
@@ -85,6 +102,7 @@ impl Tokenizer for WordTokenizer {
             text,
             chars: text.char_indices(),
             next_position: 0,
+            last_end: None,
             catenate: self.catenate,
             parts: std::collections::VecDeque::new(),
             token: &mut self.token,
@@ -97,6 +115,8 @@ pub struct WordStream<'a> {
     text: &'a str,
     chars: std::str::CharIndices<'a>,
     next_position: usize,
+    /// Where the last word read ends (none before the first).
+    last_end: Option<usize>,
     catenate: bool,
     /// Parts of a joined word still to emit: (start, end, position).
     parts: std::collections::VecDeque<(usize, usize, usize)>,
@@ -133,9 +153,16 @@ impl TokenStream for WordStream<'_> {
         let Some((start, _)) = self.chars.by_ref().find(|(_, c)| c.is_alphanumeric()) else {
             return false;
         };
+        if self
+            .last_end
+            .is_some_and(|last| clause_break(&self.text[last..start]))
+        {
+            self.next_position += CLAUSE_GAP;
+        }
         let position = self.next_position;
         self.next_position += 1;
         let (end, mut after) = self.word_end();
+        self.last_end = Some(end);
         if !self.catenate {
             self.set(start, end, position);
             return true;
@@ -155,6 +182,7 @@ impl TokenStream for WordStream<'_> {
                 self.parts.push_back((start, end, position));
             }
             let (e, a) = self.word_end();
+            self.last_end = Some(e);
             self.parts.push_back((next, e, self.next_position));
             self.next_position += 1;
             (last, after) = (e, a);
@@ -455,9 +483,15 @@ mod tests {
         out
     }
 
-    /// Without catenation, the word tokenizer is tantivy's simple tokenizer.
+    /// Without catenation, the word tokenizer finds the words of tantivy's simple
+    /// tokenizer, at the same offsets; positions are the same until a clause ends.
     #[test]
     fn plain_words_are_the_simple_tokenizers() {
+        let without_positions = |v: Vec<(String, usize, usize, usize)>| {
+            v.into_iter()
+                .map(|(w, _, from, to)| (w, from, to))
+                .collect::<Vec<_>>()
+        };
         for text in [
             "",
             "-",
@@ -466,18 +500,55 @@ mod tests {
             "GPU‑based e‐mail",
         ] {
             assert_eq!(
-                raw(&mut WordTokenizer::plain(), text),
-                raw(&mut tantivy::tokenizer::SimpleTokenizer::default(), text),
+                without_positions(raw(&mut WordTokenizer::plain(), text)),
+                without_positions(raw(
+                    &mut tantivy::tokenizer::SimpleTokenizer::default(),
+                    text
+                )),
                 "{text}"
             );
         }
+        let text = "  trailing space and 12.5% of $TAO/USD at near.org fetch.ai 1,000 ";
+        assert_eq!(
+            raw(&mut WordTokenizer::plain(), text),
+            raw(&mut tantivy::tokenizer::SimpleTokenizer::default(), text)
+        );
+    }
+
+    /// Positions leap where a clause ends, so phrases and nearby words stay inside one.
+    #[test]
+    fn clauses_are_apart() {
+        let positions = |text: &str| -> Vec<usize> {
+            raw(&mut WordTokenizer::catenating(), text)
+                .into_iter()
+                .map(|t| t.1)
+                .collect()
+        };
+        let g = CLAUSE_GAP;
+        assert_eq!(
+            positions("Business model: marketplace fees"),
+            [0, 1, 2 + g, 3 + g]
+        );
+        assert_eq!(
+            positions("gpu, compute. Storage! a; b? c"),
+            [0, 1 + g, 2 + 2 * g, 3 + 3 * g, 4 + 4 * g, 5 + 5 * g]
+        );
+        assert_eq!(positions("one item\nnext item"), [0, 1, 2 + g, 3 + g]);
+        assert_eq!(positions("ends. \"Quoted\""), [0, 1 + g]);
+        // No clause ends inside a word or a number.
+        assert_eq!(
+            positions("fetch.ai io.net 3.5 1,000 a/b x - y"),
+            (0..12).collect::<Vec<_>>()
+        );
+        // A hyphenated word's solid form and first part share a position, as before.
+        assert_eq!(positions("AI. zk-ML"), [0, 1 + g, 1 + g, 2 + g]);
     }
 
     /// Hyphenated words of two or three parts are also emitted solid, first, at the
     /// position of their first part; the parts keep the simple tokenizer's positions.
     #[test]
     fn hyphenated_words_are_also_written_solid() {
-        let text = "zk-ML fine\u{2011}tuning ERC-20, 2019-2020 a-b-c-d x--y end";
+        let text = "zk-ML fine\u{2011}tuning ERC-20 2019-2020 a-b-c-d x--y end";
         let got = raw(&mut WordTokenizer::catenating(), text);
         let solid: Vec<(String, usize)> = got
             .iter()

@@ -990,3 +990,26 @@ fn a_note_whose_file_name_is_not_utf8_is_skipped_with_a_warning() {
     let d = env.cmd(["check"]).expect(1);
     assert!(d.stdout.contains("not valid UTF-8"), "{}", d.stdout);
 }
+
+#[test]
+fn phrases_and_nearby_words_stay_within_a_clause() {
+    let env = Env::empty();
+    env.write(
+        "corpus/articles/fees.md",
+        "---\ntitle: Fees\n---\nBusiness model: marketplace fees.\n\n- GPU\n- compute credits\n",
+    );
+    env.write(
+        "corpus/articles/market.md",
+        "---\ntitle: Market\n---\nAn open model marketplace where a GPU compute job is paid per hour.\n",
+    );
+    let ids =
+        |q: &str| -> Vec<String> { search(&env, &[q]).hits.into_iter().map(|h| h.id).collect() };
+    // A phrase holds within a clause, not across a colon or from one list item to
+    // the next.
+    assert_eq!(ids("\"model marketplace\""), ["articles/market"]);
+    assert_eq!(ids("\"gpu compute\""), ["articles/market"]);
+    assert_eq!(ids("\"business model\""), ["articles/fees"]);
+    assert_eq!(ids("\"Business model: marketplace\""), ["articles/fees"]);
+    // Two words searched together rank the note that writes them side by side first.
+    assert_eq!(ids("model marketplace")[0], "articles/market");
+}
