@@ -1,6 +1,9 @@
 //! Text helpers shared by the index, the classifier and the report: Markdown to plain
 //! text, word scanning with positions, and word normalisation (case, plurals, stems).
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 /// Renders Markdown to plain text: markup removed, heading, list, table and code text
@@ -316,9 +319,12 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
             out.push((start, end));
         }
     };
-    // "than" / "Than": found as "han" so that one pass serves both cases.
-    let mut hits = memchr::memmem::find_iter(bytes, b"han").peekable();
-    let mut opposed = memchr::memmem::find_iter(bytes, b"opposed").peekable();
+    // "than" / "Than": found as "han" so that one pass serves both cases. The
+    // searchers are built once.
+    static HAN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"han"));
+    static OPPOSED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"opposed"));
+    let mut hits = HAN.find_iter(bytes).peekable();
+    let mut opposed = OPPOSED.find_iter(bytes).peekable();
     loop {
         let (at, than) = match (hits.peek(), opposed.peek()) {
             (Some(&h), Some(&o)) if o < h => (opposed.next().expect("peeked"), false),
