@@ -299,69 +299,50 @@ fn invalid_utf8(bytes: &[u8], valid_up_to: usize, path: &str) -> crate::error::D
 /// The spans (byte ranges) of `text` that name what is set against the subject
 /// rather than the subject itself: the words after "rather than", "as opposed to",
 /// and a comparison's "than to", "than a" or "than an" ("closer to an inference grid
-/// than to a GPU rental market"), each up to the next punctuation mark, blank line
-/// or list item. Quantities are not contrasts: "more than a", "less than a", "fewer
-/// than an" and "other than a" open no span. Spans come out in order, apart.
+/// than to a GPU rental market"), each up to the next punctuation mark, blank line or
+/// list item. Quantities are not contrasts: "more than a", "less than an", "fewer
+/// than a" and "other than a" open no span. Spans come out in order, apart.
 pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
-    out.clear();
+    // Searchers built once: "than"/"Than" found as "han".
+    static HAN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"han"));
+    static OPPOSED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"opposed"));
+    let is =
+        |word: &[u8], list: &[&str]| list.iter().any(|w| word.eq_ignore_ascii_case(w.as_bytes()));
     let bytes = text.as_bytes();
-    // A span that starts inside the last one ends where it does: each text is read
-    // once.
-    let mut push = |start: usize| {
-        if out
-            .last()
-            .is_some_and(|last: &(usize, usize)| start <= last.1)
+    let mut starts = Vec::new();
+    for at in HAN.find_iter(bytes) {
+        if at == 0 || !matches!(bytes[at - 1], b't' | b'T') || !is_boundary(bytes, at - 1, at + 3) {
+            continue;
+        }
+        let before = word_before(bytes, at - 1);
+        let (after, after_end) = word_after(bytes, at + 3);
+        if is(before, &["rather"]) {
+            starts.push(at + 3);
+        } else if is(after, &["to", "a", "an"])
+            && !is(before, &["more", "less", "fewer", "other", "no"])
         {
-            return;
+            starts.push(after_end);
+        }
+    }
+    for at in OPPOSED.find_iter(bytes) {
+        let end = at + "opposed".len();
+        if is_boundary(bytes, at, end) && is(word_before(bytes, at), &["as"]) {
+            let (after, after_end) = word_after(bytes, end);
+            if is(after, &["to"]) {
+                starts.push(after_end);
+            }
+        }
+    }
+    starts.sort_unstable();
+    // A span that starts inside the last one ends where it does: the text is read once.
+    out.clear();
+    for start in starts {
+        if out.last().is_some_and(|&(_, end)| start <= end) {
+            continue;
         }
         let end = contrast_end(bytes, start);
         if end > start {
             out.push((start, end));
-        }
-    };
-    // "than" / "Than": found as "han" so that one pass serves both cases. The
-    // searchers are built once.
-    static HAN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"han"));
-    static OPPOSED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"opposed"));
-    let mut hits = HAN.find_iter(bytes).peekable();
-    let mut opposed = OPPOSED.find_iter(bytes).peekable();
-    loop {
-        let (at, than) = match (hits.peek(), opposed.peek()) {
-            (Some(&h), Some(&o)) if o < h => (opposed.next().expect("peeked"), false),
-            (Some(_), _) => (hits.next().expect("peeked"), true),
-            (None, Some(_)) => (opposed.next().expect("peeked"), false),
-            (None, None) => break,
-        };
-        if than {
-            if at == 0 || !matches!(bytes[at - 1], b't' | b'T') {
-                continue;
-            }
-            let (start, end) = (at - 1, at + 3);
-            if !is_boundary(bytes, start, end) {
-                continue;
-            }
-            let before = word_before(bytes, start);
-            let (after, after_end) = word_after(bytes, end);
-            if before.eq_ignore_ascii_case(b"rather") {
-                push(end);
-            } else if ["to", "a", "an"]
-                .iter()
-                .any(|w| after.eq_ignore_ascii_case(w.as_bytes()))
-                && !["more", "less", "fewer", "other", "no"]
-                    .iter()
-                    .any(|w| before.eq_ignore_ascii_case(w.as_bytes()))
-            {
-                push(after_end);
-            }
-        } else {
-            let end = at + "opposed".len();
-            if !is_boundary(bytes, at, end) || !word_before(bytes, at).eq_ignore_ascii_case(b"as") {
-                continue;
-            }
-            let (after, after_end) = word_after(bytes, end);
-            if after.eq_ignore_ascii_case(b"to") {
-                push(after_end);
-            }
         }
     }
 }
@@ -472,6 +453,7 @@ mod tests {
             "rather than",
             "opposed to it",
             "Khan than a",
+            "not a check that users are human",
         ] {
             assert_eq!(contrasts(text), Vec::<&str>::new(), "{text}");
         }
