@@ -309,7 +309,10 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
     let is =
         |word: &[u8], list: &[&str]| list.iter().any(|w| word.eq_ignore_ascii_case(w.as_bytes()));
     let bytes = text.as_bytes();
-    let mut starts = Vec::new();
+    // The starts first, in `out` itself (no buffer of its own on this hot path);
+    // then each becomes a span.
+    out.clear();
+    let mut starts = |at: usize| out.push((at, at));
     for at in HAN.find_iter(bytes) {
         if at == 0 || !matches!(bytes[at - 1], b't' | b'T') || !is_boundary(bytes, at - 1, at + 3) {
             continue;
@@ -317,11 +320,11 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
         let before = word_before(bytes, at - 1);
         let (after, after_end) = word_after(bytes, at + 3);
         if is(before, &["rather"]) {
-            starts.push(at + 3);
+            starts(at + 3);
         } else if is(after, &["to", "a", "an"])
             && !is(before, &["more", "less", "fewer", "other", "no"])
         {
-            starts.push(after_end);
+            starts(after_end);
         }
     }
     for at in OPPOSED.find_iter(bytes) {
@@ -329,22 +332,27 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
         if is_boundary(bytes, at, end) && is(word_before(bytes, at), &["as"]) {
             let (after, after_end) = word_after(bytes, end);
             if is(after, &["to"]) {
-                starts.push(after_end);
+                starts(after_end);
             }
         }
     }
-    starts.sort_unstable();
+    out.sort_unstable();
     // A span that starts inside the last one ends where it does: the text is read once.
-    out.clear();
-    for start in starts {
-        if out.last().is_some_and(|&(_, end)| start <= end) {
+    let mut kept = 0;
+    let mut last_end = None;
+    for k in 0..out.len() {
+        let start = out[k].0;
+        if last_end.is_some_and(|end| start <= end) {
             continue;
         }
         let end = contrast_end(bytes, start);
         if end > start {
-            out.push((start, end));
+            out[kept] = (start, end);
+            kept += 1;
+            last_end = Some(end);
         }
     }
+    out.truncate(kept);
 }
 
 /// Whether `bytes[start..end]` is a whole word: no letter or digit (nor a non-ASCII
