@@ -374,6 +374,8 @@ fn held_out_protocols_are_classified() {
         ("dev-19", 36, 0.75),
         ("dev-20", 36, 0.75),
         ("dev-21", 36, 0.75),
+        ("dev-22", 36, 0.8),
+        ("dev-23", 35, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
