@@ -157,6 +157,9 @@ pub fn register_tokenizers(index: &Index) {
     );
 }
 
+/// [`IndexStats::rebuild_reason`] of a rebuild the user asked for.
+pub const REBUILD_REQUESTED: &str = "rebuild requested";
+
 /// Counts from one index update.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IndexStats {
@@ -555,7 +558,7 @@ pub fn update(
     };
     let manifest = Manifest::load(dir);
     let mut reason = if opts.rebuild {
-        Some("rebuild requested".to_string())
+        Some(REBUILD_REQUESTED.to_string())
     } else {
         rebuild_reason(dir, manifest.as_ref())
     };

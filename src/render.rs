@@ -120,13 +120,18 @@ pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<
 pub fn index_stats(w: &mut dyn Write, s: &IndexStats) -> io::Result<()> {
     writeln!(
         w,
-        "{} added, {} changed, {} removed, {} skipped; {} notes indexed{}",
+        "{} added, {} changed, {} removed, {} skipped; {} note{} indexed{}",
         s.added,
         s.changed,
         s.removed,
         s.skipped,
         s.total,
-        if s.rebuilt { " (rebuilt)" } else { "" }
+        if s.total == 1 { "" } else { "s" },
+        match (s.rebuild_reason.as_deref(), s.rebuilt) {
+            (Some(crate::index::REBUILD_REQUESTED), _) | (None, true) => " (rebuilt)".to_string(),
+            (Some(why), _) => format!(" (rebuilt: {why})"),
+            (None, false) => String::new(),
+        }
     )
 }
 

@@ -58,12 +58,24 @@ impl Ctx {
     }
 
     /// Brings the index up to date (with a progress bar on a terminal), printing
-    /// a notice if it had to be rebuilt and a warning per skipped note.
+    /// a notice if it had to be rebuilt unasked (unless `quiet`, for a command that
+    /// reports the rebuild itself) and a warning per skipped note (unless
+    /// `quiet_warnings`).
     pub fn fresh_index(
         &self,
         taxonomy: &Taxonomy,
         rebuild: bool,
         quiet_warnings: bool,
+    ) -> Result<(KbIndex, IndexStats)> {
+        self.update_index(taxonomy, rebuild, quiet_warnings, false)
+    }
+
+    fn update_index(
+        &self,
+        taxonomy: &Taxonomy,
+        rebuild: bool,
+        quiet_warnings: bool,
+        quiet: bool,
     ) -> Result<(KbIndex, IndexStats)> {
         let bar = self.stderr_tty.then(|| {
             let b = indicatif::ProgressBar::hidden();
@@ -95,6 +107,7 @@ impl Ctx {
         let (idx, stats) = result?;
         if let Some(why) = &stats.rebuild_reason
             && !rebuild
+            && !quiet
         {
             let n = stats.total;
             eprintln!("aikb: {why}; rebuilt the index ({n} note{})", plural(n));
@@ -382,7 +395,8 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
 
 fn index(ctx: &mut Ctx, a: crate::cli::IndexArgs) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
-    let (_, stats) = ctx.fresh_index(&tax, a.rebuild, true)?;
+    // The summary says why the index was rebuilt.
+    let (_, stats) = ctx.update_index(&tax, a.rebuild, true, true)?;
     warn_all(&stats.problems);
     if a.json {
         write_json(ctx.out(), &stats).map_err(io_out)?;

@@ -645,6 +645,38 @@ fn search_no_refresh_uses_the_index_as_it_is() {
 }
 
 #[test]
+fn index_says_why_it_rebuilt_once() {
+    let env = Env::shipped();
+    // The summary gives the reason; no separate notice repeats it on stderr.
+    let d = env.cmd(["index"]).expect(0);
+    assert_eq!(
+        d.stdout.trim(),
+        "21 added, 0 changed, 0 removed, 0 skipped; 21 notes indexed (rebuilt: index missing)"
+    );
+    assert!(!d.stderr.contains("rebuilt"), "{}", d.stderr);
+    let d = env.cmd(["index", "--rebuild"]).expect(0);
+    assert!(
+        d.stdout.trim().ends_with("21 notes indexed (rebuilt)"),
+        "{}",
+        d.stdout
+    );
+    // Another command that finds the index unusable says so on stderr.
+    std::fs::remove_file(env.path(".aikb/index/aikb-manifest.bin")).unwrap();
+    let d = env.cmd(["search", "gpu"]).expect(0);
+    assert!(
+        d.stderr
+            .contains("aikb: index manifest missing or corrupt; rebuilt the index (21 notes)"),
+        "{}",
+        d.stderr
+    );
+    // One note is one note.
+    let one = Env::empty();
+    one.write("corpus/projects/a.md", "---\nname: A\n---\nGPU rental.\n");
+    let d = one.cmd(["index"]).expect(0);
+    assert!(d.stdout.contains("; 1 note indexed"), "{}", d.stdout);
+}
+
+#[test]
 fn index_counts_and_search_is_never_stale() {
     let env = Env::shipped();
     let first: IndexJson = env.cmd(["index", "--json"]).json();
