@@ -353,6 +353,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-13", 32, 0.8),
         ("heldout-14", 32, 0.55),
         ("heldout-15", 32, 0.8),
+        ("heldout-16", 32, 0.8),
         ("heldout-17", 36, 0.8),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
