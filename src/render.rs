@@ -127,10 +127,10 @@ pub fn index_stats(w: &mut dyn Write, s: &IndexStats) -> io::Result<()> {
         s.skipped,
         s.total,
         if s.total == 1 { "" } else { "s" },
-        match (s.rebuild_reason.as_deref(), s.rebuilt) {
-            (Some(crate::index::REBUILD_REQUESTED), _) | (None, true) => " (rebuilt)".to_string(),
-            (Some(why), _) => format!(" (rebuilt: {why})"),
-            (None, false) => String::new(),
+        match s.rebuild_reason.as_deref() {
+            Some(crate::index::REBUILD_REQUESTED) => " (rebuilt)".to_string(),
+            Some(why) => format!(" (rebuilt: {why})"),
+            None => String::new(),
         }
     )
 }

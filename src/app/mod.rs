@@ -57,9 +57,8 @@ impl Ctx {
         Ok(notes)
     }
 
-    /// Brings the index up to date (with a progress bar on a terminal), printing
-    /// a notice if it had to be rebuilt unasked (unless `quiet`, for a command that
-    /// reports the rebuild itself) and a warning per skipped note (unless
+    /// Brings the index up to date ([`Ctx::update_index`]), printing a notice if it
+    /// had to be rebuilt unasked and a warning per skipped note (unless
     /// `quiet_warnings`).
     pub fn fresh_index(
         &self,
@@ -67,16 +66,22 @@ impl Ctx {
         rebuild: bool,
         quiet_warnings: bool,
     ) -> Result<(KbIndex, IndexStats)> {
-        self.update_index(taxonomy, rebuild, quiet_warnings, false)
+        let (idx, stats) = self.update_index(taxonomy, rebuild)?;
+        if let Some(why) = &stats.rebuild_reason
+            && !rebuild
+        {
+            let n = stats.total;
+            eprintln!("aikb: {why}; rebuilt the index ({n} note{})", plural(n));
+        }
+        if !quiet_warnings && !stats.is_noop() {
+            warn_all(&stats.problems);
+        }
+        Ok((idx, stats))
     }
 
-    fn update_index(
-        &self,
-        taxonomy: &Taxonomy,
-        rebuild: bool,
-        quiet_warnings: bool,
-        quiet: bool,
-    ) -> Result<(KbIndex, IndexStats)> {
+    /// Brings the index up to date, with a progress bar on a terminal, saying nothing
+    /// else: for a command that reports the update itself.
+    fn update_index(&self, taxonomy: &Taxonomy, rebuild: bool) -> Result<(KbIndex, IndexStats)> {
         let bar = self.stderr_tty.then(|| {
             let b = indicatif::ProgressBar::hidden();
             b.set_style(
@@ -104,18 +109,7 @@ impl Ctx {
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        let (idx, stats) = result?;
-        if let Some(why) = &stats.rebuild_reason
-            && !rebuild
-            && !quiet
-        {
-            let n = stats.total;
-            eprintln!("aikb: {why}; rebuilt the index ({n} note{})", plural(n));
-        }
-        if !quiet_warnings && !stats.is_noop() {
-            warn_all(&stats.problems);
-        }
-        Ok((idx, stats))
+        result
     }
 }
 
@@ -396,7 +390,7 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
 fn index(ctx: &mut Ctx, a: crate::cli::IndexArgs) -> Result<Exit> {
     let tax = ctx.taxonomy()?;
     // The summary says why the index was rebuilt.
-    let (_, stats) = ctx.update_index(&tax, a.rebuild, true, true)?;
+    let (_, stats) = ctx.update_index(&tax, a.rebuild)?;
     warn_all(&stats.problems);
     if a.json {
         write_json(ctx.out(), &stats).map_err(io_out)?;
