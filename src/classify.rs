@@ -139,6 +139,9 @@ struct SignalInfo {
     subcategory: Option<Arc<str>>,
     weight: f64,
     fields: Vec<Field>,
+    /// Whether a match of this (negative) signal overrules the positive hits it
+    /// overlaps.
+    overrules: bool,
 }
 
 #[derive(Debug)]
@@ -648,6 +651,7 @@ impl<'t> Classifier<'t> {
                 subcategory,
                 weight: s.weight,
                 fields: s.fields.clone(),
+                overrules: s.overrules,
             });
             match &s.matcher {
                 Matcher::Terms(list) => add_terms(list, idx, None, &mut terms, &mut vocabulary),
@@ -848,11 +852,11 @@ impl<'t> Classifier<'t> {
                         occurrences,
                         near_seen,
                         near_found,
-                        tally,
+                        pending,
                         contrast,
                         ..
                     } = &mut *scratch;
-                    let mut sink = SegmentSink::new(tally, segments, si, contrast);
+                    let mut sink = SegmentSink::new(pending, segments, si, contrast);
                     occurrences.reset(self.nears.len());
                     // Left as they are between segments and pieces: a stale entry can
                     // only let an occurrence in, never keep one out (see `term_found`).
@@ -877,12 +881,15 @@ impl<'t> Classifier<'t> {
                 }
                 let Scratch {
                     plan,
-                    tally,
+                    pending,
                     contrast,
+                    tally,
+                    overruled,
                     ..
                 } = &mut *scratch;
-                let mut sink = SegmentSink::new(tally, segments, si, contrast);
+                let mut sink = SegmentSink::new(pending, segments, si, contrast);
                 self.match_patterns(seg, plan, &mut sink);
+                self.settle(pending, overruled, tally, segments);
             }
             let Scratch { tally, score, .. } = &mut *scratch;
             self.score(segments, tally, score)
@@ -1549,6 +1556,53 @@ impl<'t> Classifier<'t> {
         }
     }
 
+    /// Tallies the hits of one segment, leaving out the positive hits that overlap
+    /// the match of an overruling negative signal (see [`Signal::overrules`]) without
+    /// covering all of it.
+    fn settle(
+        &self,
+        pending: &mut Vec<Hit>,
+        overruled: &mut Vec<(u32, u32)>,
+        tally: &mut Tally,
+        segments: &[Segment<'_>],
+    ) {
+        overruled.clear();
+        overruled.extend(
+            pending
+                .iter()
+                .filter(|h| self.signals[h.signal as usize].overrules)
+                .map(|h| (h.start, h.end)),
+        );
+        if !overruled.is_empty() {
+            overruled.sort_unstable();
+            // Merged, so that ends rise with starts.
+            let mut kept = 0;
+            for k in 0..overruled.len() {
+                let (s, e) = overruled[k];
+                if kept > 0 && s < overruled[kept - 1].1 {
+                    overruled[kept - 1].1 = overruled[kept - 1].1.max(e);
+                } else {
+                    overruled[kept] = (s, e);
+                    kept += 1;
+                }
+            }
+            overruled.truncate(kept);
+        }
+        for hit in pending.drain(..) {
+            let sig = hit.signal as usize;
+            if !overruled.is_empty() && self.signals[sig].weight > 0.0 {
+                // Overruled by a match it overlaps, unless it reads all of that match
+                // and more ("does not train one big model" is no disclaimer).
+                let k = overruled.partition_point(|&(_, e)| e <= hit.start);
+                let mut overlaps = overruled[k..].iter().take_while(|&&(s, _)| s < hit.end);
+                if overlaps.any(|&(s, e)| s < hit.start || e > hit.end) {
+                    continue;
+                }
+            }
+            tally.add(sig, hit, segments);
+        }
+    }
+
     /// The terms of signal `id` when it is a `term`/`terms` signal (for linting).
     pub fn signal_terms(&self, id: usize) -> Option<Vec<&str>> {
         let terms: Vec<&str> = self
@@ -1743,24 +1797,22 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
 
 /// Counts the hits of one segment into the tally as they come.
 /// Hits that overlap a contrast span are left out.
-struct SegmentSink<'a, 'b> {
-    tally: &'a mut Tally,
-    segments: &'a [Segment<'b>],
+struct SegmentSink<'a> {
+    pending: &'a mut Vec<Hit>,
     segment: u32,
     rank: u8,
     contrast: &'a [(usize, usize)],
 }
 
-impl<'a, 'b> SegmentSink<'a, 'b> {
+impl<'a> SegmentSink<'a> {
     fn new(
-        tally: &'a mut Tally,
-        segments: &'a [Segment<'b>],
+        pending: &'a mut Vec<Hit>,
+        segments: &[Segment<'_>],
         segment: usize,
         contrast: &'a [(usize, usize)],
     ) -> Self {
         SegmentSink {
-            tally,
-            segments,
+            pending,
             segment: segment as u32,
             rank: field_rank(segments[segment].field),
             contrast,
@@ -1768,7 +1820,7 @@ impl<'a, 'b> SegmentSink<'a, 'b> {
     }
 }
 
-impl HitSink for SegmentSink<'_, '_> {
+impl HitSink for SegmentSink<'_> {
     #[inline]
     fn hit(&mut self, signal: usize, term: Option<usize>, start: usize, end: usize) {
         if !self.contrast.is_empty() {
@@ -1777,14 +1829,14 @@ impl HitSink for SegmentSink<'_, '_> {
                 return;
             }
         }
-        let hit = Hit {
+        self.pending.push(Hit {
             rank: self.rank,
             segment: self.segment,
             start: start as u32,
             end: end as u32,
             term: term.map_or(u32::MAX, |t| t as u32),
-        };
-        self.tally.add(signal, hit, self.segments);
+            signal: signal as u32,
+        });
     }
 }
 
@@ -1797,6 +1849,7 @@ struct Hit {
     start: u32,
     end: u32,
     term: u32,
+    signal: u32,
 }
 
 impl Hit {
@@ -2058,6 +2111,10 @@ struct Scratch {
     score: ScoreBufs,
     /// The contrast spans of the current segment (see [`contrast_spans`]).
     contrast: Vec<(usize, usize)>,
+    /// The hits of the current segment, before they are tallied.
+    pending: Vec<Hit>,
+    /// The spans of the current segment's overruling hits.
+    overruled: Vec<(u32, u32)>,
 }
 
 /// The per-thread word cache. Notes share most of their vocabulary, so few words are
@@ -2323,6 +2380,8 @@ thread_local! {
         tally: Tally::default(),
         score: ScoreBufs::default(),
         contrast: Vec::new(),
+        pending: Vec::new(),
+        overruled: Vec::new(),
     });
 }
 
@@ -2616,6 +2675,45 @@ categories:
         // The contrast ends at the comma; a quantity is no contrast.
         assert!(gpu("AI models rather than code, on a GPU marketplace."));
         assert!(gpu("AI models on more than a GPU marketplace."));
+    }
+
+    #[test]
+    fn an_overruling_match_takes_the_evidence_it_overlaps() {
+        let t = tax_with(
+            "          - term: gpu\n            weight: 3\n          - pattern: '\\bno gpus? (is|are) (rented|used)\\b'\n            weight: -2\n            overrules: true\n          - pattern: '\\bno gpus are used but\\b'\n            weight: 1\n",
+        );
+        let c = Classifier::new(&t);
+        // Alone, the term fires.
+        assert_eq!(fired(&c, "AI on a GPU.", "gpu").map(|f| f.0), Some(1));
+        // Inside the overruling match it is no evidence; the match itself counts.
+        let r = c.classify_text("AI, but no GPUs are rented.");
+        assert!(
+            !r.evidence.iter().any(|e| &*e.signal == "gpu"),
+            "{:?}",
+            r.evidence
+        );
+        assert!(r.evidence.iter().any(|e| e.weight < 0.0));
+        // Outside it, in the same text, the term still fires once.
+        assert_eq!(
+            fired(&c, "AI on a GPU; no GPUs are rented.", "gpu").map(|f| f.0),
+            Some(1)
+        );
+        // A positive match that reads all of the overruling one and more stands.
+        let r = c.classify_text("AI: no GPUs are used but many CPUs.");
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.weight > 0.0 && e.matched.ends_with("but"))
+        );
+        // Without `overrules`, a negative match takes nothing.
+        let t = tax_with(
+            "          - term: gpu\n            weight: 3\n          - pattern: '\\bno gpus? (is|are) rented\\b'\n            weight: -2\n",
+        );
+        let c = Classifier::new(&t);
+        assert_eq!(
+            fired(&c, "AI, but no GPUs are rented.", "gpu").map(|f| f.0),
+            Some(1)
+        );
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub struct Signal {
     pub weight: f64,
     /// Fields the signal looks at; empty means every field.
     pub fields: Vec<Field>,
+    /// Whether a match of this (negative) signal overrules the positive hits it
+    /// overlaps: they are no evidence ("does not prove what a model produced").
+    pub overrules: bool,
     /// Line of the signal in the taxonomy file.
     pub line: usize,
 }
@@ -365,6 +368,8 @@ struct RawSignal {
     #[serde(default)]
     case_sensitive: bool,
     #[serde(default)]
+    overrules: Option<Spanned<bool>>,
+    #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
 }
@@ -631,11 +636,21 @@ impl Validator<'_> {
                 }
             }
         }
+        let overrules = raw.overrules.as_ref().is_some_and(|o| o.value);
+        if overrules && w > 0.0 {
+            let at = raw.overrules.as_ref().map_or(wpos, pos);
+            self.err(
+                at,
+                "`overrules: true` only applies to negative signals (a negative weight)",
+            );
+            ok = false;
+        }
         let matcher = matcher?;
         ok.then_some(Signal {
             matcher,
             weight: w,
             fields,
+            overrules,
             line,
         })
     }
@@ -926,6 +941,11 @@ mod tests {
                 "          - pattern: 'gpu|'\n            weight: 2\n",
                 17,
                 "matches the empty string",
+            ),
+            (
+                "          - term: gpu\n            weight: 2\n            overrules: true\n",
+                19,
+                "only applies to negative signals",
             ),
         ];
         for (signal, line, want) in cases {
