@@ -1795,8 +1795,8 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
     }
 }
 
-/// Counts the hits of one segment into the tally as they come.
-/// Hits that overlap a contrast span are left out.
+/// Collects the hits of one segment as they come, for [`Classifier::settle`] to tally
+/// once the segment is read. Hits that overlap a contrast span are left out.
 struct SegmentSink<'a> {
     pending: &'a mut Vec<Hit>,
     segment: u32,
