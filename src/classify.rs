@@ -1557,7 +1557,7 @@ impl<'t> Classifier<'t> {
     }
 
     /// Tallies the hits of one segment, leaving out the positive hits that overlap
-    /// the match of an overruling negative signal (see [`Signal::overrules`]) without
+    /// the match of an overruling negative signal (see [`crate::taxonomy::Signal::overrules`]) without
     /// covering all of it.
     fn settle(
         &self,
