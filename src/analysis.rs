@@ -44,7 +44,7 @@ impl CachedNormalizer {
 
 /// Splits text into runs of letters and digits, as tantivy's `SimpleTokenizer` does
 /// (same tokens and offsets), except that positions leap by [`CLAUSE_GAP`] where a
-/// clause ends between two words (see [`clause_break`]), so neither a phrase nor two
+/// clause ends between two words (see `clause_break`), so neither a phrase nor two
 /// words searched for together match across "Business model: marketplace fees" or
 /// from one list item to the next. With `catenate`, a word joined by hyphens
 /// from two or three parts, one of them with a letter (`zk-ML`, `fine-tuning`,

@@ -57,7 +57,7 @@ impl Ctx {
         Ok(notes)
     }
 
-    /// Brings the index up to date ([`Ctx::update_index`]), printing a notice if it
+    /// Brings the index up to date (`Ctx::update_index`), printing a notice if it
     /// had to be rebuilt unasked and a warning per skipped note (unless
     /// `quiet_warnings`).
     pub fn fresh_index(
