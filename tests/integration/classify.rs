@@ -355,6 +355,7 @@ fn held_out_protocols_are_classified() {
         ("heldout-15", 32, 0.8),
         ("heldout-16", 32, 0.8),
         ("heldout-17", 36, 0.8),
+        ("heldout-18", 48, 0.8),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
