@@ -98,11 +98,7 @@ pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<
         }
     }
     let shown = r.hits.len();
-    let mut tail = format!(
-        "{} hit{}",
-        r.total_hits,
-        if r.total_hits == 1 { "" } else { "s" }
-    );
+    let mut tail = format!("{} hit{}", r.total_hits, plural(r.total_hits));
     if shown < r.total_hits {
         tail.push_str(&format!(" (showing {shown})"));
     }
@@ -116,6 +112,11 @@ pub fn search(w: &mut dyn Write, r: &SearchResults, style: Style) -> io::Result<
     writeln!(w, "{}", style.dim(&tail))
 }
 
+/// The plural ending of a count: "" for one, "s" otherwise.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Index update counts.
 pub fn index_stats(w: &mut dyn Write, s: &IndexStats) -> io::Result<()> {
     writeln!(
@@ -126,7 +127,7 @@ pub fn index_stats(w: &mut dyn Write, s: &IndexStats) -> io::Result<()> {
         s.removed,
         s.skipped,
         s.total,
-        if s.total == 1 { "" } else { "s" },
+        plural(s.total),
         match s.rebuild_reason.as_deref() {
             Some(crate::index::REBUILD_REQUESTED) => " (rebuilt)".to_string(),
             Some(why) => format!(" (rebuilt: {why})"),

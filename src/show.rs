@@ -334,7 +334,7 @@ pub fn render(w: &mut dyn Write, c: &Card, style: Style) -> io::Result<()> {
         "{}",
         style.bold(&format!(
             "mentioned in {n} article{}",
-            if n == 1 { "" } else { "s" }
+            crate::render::plural(n)
         ))
     )?;
     for m in &c.mentions {

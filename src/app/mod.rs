@@ -71,7 +71,10 @@ impl Ctx {
             && !rebuild
         {
             let n = stats.total;
-            eprintln!("aikb: {why}; rebuilt the index ({n} note{})", plural(n));
+            eprintln!(
+                "aikb: {why}; rebuilt the index ({n} note{})",
+                render::plural(n)
+            );
         }
         if !quiet_warnings && !stats.is_noop() {
             warn_all(&stats.problems);
@@ -417,17 +420,13 @@ fn check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
             out,
             "{} note{} checked, {} problem{}",
             n,
-            plural(n),
+            render::plural(n),
             problems.len(),
-            plural(problems.len())
+            render::plural(problems.len())
         )
         .map_err(io_out)?;
     }
     Ok(Exit::from_bool(problems.is_empty()))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Resolves `targets` (names, tickers, ids, paths) to project notes; unknown ones are
