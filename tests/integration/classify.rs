@@ -382,6 +382,8 @@ fn held_out_protocols_are_classified() {
         ("dev-24", 56, 0.8),
         ("dev-25", 60, 0.8),
         ("dev-26", 60, 0.8),
+        ("dev-27", 60, 0.8),
+        ("dev-28", 60, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
