@@ -335,8 +335,8 @@ fn held_out_protocols_are_classified() {
     // README for how it was written and whether it was used to choose signals).
     // Each set has a floor under its measured macro-F1: 0.8, or lower for the sets that
     // measure lower (`heldout-6` to `heldout-8`, `heldout-11`, `heldout-12` and
-    // `heldout-14`, kept as written; `dev-11`, `dev-13`, `dev-14` and `dev-19` to `dev-21`, the
-    // hardest development sets).
+    // `heldout-14`, kept as written; `dev-11`, `dev-13`, `dev-14`, `dev-19` to `dev-21`, `dev-29`
+    // and `dev-30`, the hardest development sets).
     for (set, notes, floor) in [
         ("heldout", 40, 0.8),
         ("heldout-2", 32, 0.8),
