@@ -629,6 +629,7 @@ impl<'t> Classifier<'t> {
         for (owner, s) in owned {
             let idx = signals.len();
             let label = match &s.matcher {
+                _ if s.label.is_some() => s.label.clone().expect("checked"),
                 Matcher::Terms(t) => t.join(" | "),
                 Matcher::Pattern { regex, .. } => format!("/{regex}/"),
                 Matcher::Near { groups, .. } => near_label(groups),
@@ -2758,6 +2759,25 @@ categories:
             .into_iter()
             .find(|e| &*e.signal == label)
             .map(|e| (e.count, e.matched.into()))
+    }
+
+    #[test]
+    fn a_signal_label_names_patterns_and_near_signals_in_evidence() {
+        let t = tax_with(concat!(
+            "          - pattern: '\\bh100s?\\b'\n            weight: 2\n            label: datacentre GPU\n",
+            "          - near: [[rent], [gpu]]\n            weight: 2\n            label: GPU rental\n",
+            "          - terms: [idle, spare]\n            weight: 2\n            label: unused hardware\n",
+        ));
+        let c = Classifier::new(&t);
+        let text = "AI: rent idle H100s, a GPU each";
+        assert_eq!(fired(&c, text, "datacentre GPU"), Some((1, "H100s".into())));
+        assert_eq!(
+            fired(&c, text, "GPU rental"),
+            Some((1, "rent idle H100s, a GPU".into()))
+        );
+        // A term list still names the term that fired.
+        assert_eq!(fired(&c, text, "idle"), Some((1, "idle".into())));
+        assert_eq!(fired(&c, text, "unused hardware"), None);
     }
 
     #[test]

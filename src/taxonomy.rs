@@ -89,6 +89,8 @@ pub struct Signal {
     /// Whether a match of this (negative) signal overrules the positive hits it
     /// overlaps: they are no evidence ("does not prove what a model produced").
     pub overrules: bool,
+    /// A short name for evidence lines, in place of the pattern or the `near` groups.
+    pub label: Option<String>,
     /// Line of the signal in the taxonomy file.
     pub line: usize,
 }
@@ -370,6 +372,8 @@ struct RawSignal {
     #[serde(default)]
     overrules: Option<Spanned<bool>>,
     #[serde(default)]
+    label: Option<Spanned<String>>,
+    #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
 }
@@ -381,6 +385,9 @@ enum Within {
     One(usize),
     Each(Vec<usize>),
 }
+
+/// The longest `label` a signal may have, in characters.
+const LABEL_MAX: usize = 80;
 
 struct Validator<'a> {
     path: &'a str,
@@ -645,12 +652,26 @@ impl Validator<'_> {
             );
             ok = false;
         }
+        let label = raw.label.and_then(|l| {
+            let text = l.value.trim();
+            if text.is_empty() || text.chars().count() > LABEL_MAX || text.contains('\n') {
+                self.err(
+                    pos(&l),
+                    format!("a signal's `label` is one line of 1 to {LABEL_MAX} characters"),
+                );
+                ok = false;
+                None
+            } else {
+                Some(text.to_string())
+            }
+        });
         let matcher = matcher?;
         ok.then_some(Signal {
             matcher,
             weight: w,
             fields,
             overrules,
+            label,
             line,
         })
     }
@@ -946,6 +967,11 @@ mod tests {
                 "          - term: gpu\n            weight: 2\n            overrules: true\n",
                 19,
                 "only applies to negative signals",
+            ),
+            (
+                "          - term: gpu\n            weight: 2\n            label: ''\n",
+                19,
+                "`label` is one line of 1 to 80 characters",
             ),
         ];
         for (signal, line, want) in cases {
