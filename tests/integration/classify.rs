@@ -386,6 +386,8 @@ fn held_out_protocols_are_classified() {
         ("dev-28", 60, 0.8),
         ("dev-29", 60, 0.7),
         ("dev-30", 60, 0.7),
+        ("dev-31", 60, 0.8),
+        ("dev-32", 60, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
         std::fs::copy(repo().join("taxonomy.yaml"), env.path("taxonomy.yaml")).unwrap();
