@@ -111,6 +111,10 @@ pub struct Classification<'c> {
     pub scope_needed: f64,
     /// Other categories the project clearly spans.
     pub secondary: Vec<&'c str>,
+    /// True when the note cleared the scope gate but names AI only in passing: all its
+    /// AI evidence sits in one paragraph of a long body (see
+    /// [`crate::taxonomy::Thresholds::passing_paragraphs`]), so the answer is `none`.
+    pub passing_mention: bool,
     /// Every signal that fired, strongest first.
     pub evidence: Vec<Evidence<'c>>,
 }
@@ -1513,9 +1517,17 @@ impl<'t> Classifier<'t> {
             Some(lower) if !opposed => lower,
             _ => t.scope,
         };
-        let in_scope = scope_score >= gate;
+        let passing = if scope_score >= gate {
+            passing_paragraphs(t, &tally.scope_place, segments)
+        } else {
+            None
+        };
+        let in_scope = scope_score >= gate && passing.is_none();
         if !in_scope || best < t.min_score || best <= 0.0 {
-            let margin = if !in_scope {
+            let margin = if let Some(paragraphs) = passing {
+                // The share of the body that says nothing of AI.
+                1.0 - 1.0 / paragraphs as f64
+            } else if !in_scope {
                 1.0 - (scope_score.max(0.0) / gate.max(f64::EPSILON))
             } else {
                 1.0 - (best.max(0.0) / t.min_score.max(f64::EPSILON))
@@ -1528,6 +1540,7 @@ impl<'t> Classifier<'t> {
                 scope_score: round3(scope_score),
                 scope_needed: round3(gate),
                 secondary: Vec::new(),
+                passing_mention: passing.is_some(),
                 evidence,
             };
         }
@@ -1553,6 +1566,7 @@ impl<'t> Classifier<'t> {
             scope_score: round3(scope_score),
             scope_needed: round3(gate),
             secondary,
+            passing_mention: false,
             evidence,
         }
     }
@@ -1599,6 +1613,10 @@ impl<'t> Classifier<'t> {
                 if overlaps.any(|&(s, e)| s < hit.start || e > hit.end) {
                     continue;
                 }
+            }
+            let signal = &self.signals[sig];
+            if signal.owner == Owner::Scope && signal.weight > 0.0 {
+                tally.scope_place.add(&hit, segments);
             }
             tally.add(sig, hit, segments);
         }
@@ -1884,6 +1902,36 @@ impl Hit {
     }
 }
 
+/// When the positive scope evidence of a text all sits in one paragraph of a long body
+/// (at least `passing_paragraphs` paragraphs and `passing_words` words), with none in
+/// the name or tags: AI named in passing ("its ecosystem also hosts AI agents"). Returns
+/// the body's paragraph count then.
+fn passing_paragraphs(
+    t: &crate::taxonomy::Thresholds,
+    place: &ScopePlace,
+    segments: &[Segment<'_>],
+) -> Option<usize> {
+    let ScopePlace::Body {
+        segment,
+        start,
+        end,
+    } = *place
+    else {
+        return None;
+    };
+    if t.passing_paragraphs == 0 {
+        return None;
+    }
+    let text = segments[segment as usize].text;
+    if crate::text::holds_blank_line(&text[start as usize..end as usize])
+        || text.split_whitespace().count() < t.passing_words
+    {
+        return None;
+    }
+    let paragraphs = crate::text::paragraph_count(text);
+    (paragraphs >= t.passing_paragraphs).then_some(paragraphs)
+}
+
 /// How many distinct terms of a signal are tracked inline before spilling over.
 const INLINE_TERMS: usize = 4;
 
@@ -1927,6 +1975,50 @@ struct Tally {
     is_touched: Vec<bool>,
     /// The first hit of each further (signal, term) beyond [`INLINE_TERMS`] per signal.
     spilled: HashMap<(usize, u32), Hit>,
+    /// Where the positive scope evidence is: the body segment and the span from its
+    /// first hit's start to its last hit's end, or `Spread` once a hit is found outside
+    /// that segment (in the name, the tags or another body segment).
+    scope_place: ScopePlace,
+}
+
+/// Where a text's positive scope evidence lies (see [`Tally::scope_place`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+enum ScopePlace {
+    #[default]
+    Nowhere,
+    Body {
+        segment: u32,
+        start: u32,
+        end: u32,
+    },
+    Spread,
+}
+
+impl ScopePlace {
+    /// Takes in a positive scope hit.
+    fn add(&mut self, hit: &Hit, segments: &[Segment<'_>]) {
+        if segments[hit.segment as usize].field != Field::Body {
+            *self = ScopePlace::Spread;
+            return;
+        }
+        *self = match *self {
+            ScopePlace::Nowhere => ScopePlace::Body {
+                segment: hit.segment,
+                start: hit.start,
+                end: hit.end,
+            },
+            ScopePlace::Body {
+                segment,
+                start,
+                end,
+            } if segment == hit.segment => ScopePlace::Body {
+                segment,
+                start: start.min(hit.start),
+                end: end.max(hit.end),
+            },
+            _ => ScopePlace::Spread,
+        };
+    }
 }
 
 impl Tally {
@@ -1937,6 +2029,7 @@ impl Tally {
         }
         self.touched.clear();
         self.spilled.clear();
+        self.scope_place = ScopePlace::Nowhere;
         if self.accs.len() != signals {
             self.accs = vec![Acc::default(); signals];
             self.is_touched = vec![false; signals];
@@ -2759,6 +2852,59 @@ categories:
             .into_iter()
             .find(|e| &*e.signal == label)
             .map(|e| (e.count, e.matched.into()))
+    }
+
+    #[test]
+    fn ai_named_in_one_paragraph_of_a_long_body_is_a_passing_mention() {
+        let text = "version: 1\nthresholds:\n  scope: 2\n  min_score: 1\n  passing_paragraphs: 4\n  passing_words: 40\nscope:\n  signals:\n    - terms: [machine learning, gpu]\n      weight: 3\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n          - terms: [gpu, machine learning]\n            weight: 3\n";
+        let t = Taxonomy::parse(text, "t").unwrap();
+        let c = Classifier::new(&t);
+        let filler = "A lending market on its own chain with deposits, loans, fees and votes.";
+        let body = |ai_paragraphs: &[usize]| {
+            (0..5)
+                .map(|i| {
+                    if ai_paragraphs.contains(&i) {
+                        format!("{filler} Its ecosystem also hosts machine learning and GPU apps.")
+                    } else {
+                        filler.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        };
+        let one = c.classify_text(&body(&[3]));
+        assert_eq!(one.category, NONE);
+        assert!(one.passing_mention);
+        assert!(one.scope_score >= one.scope_needed);
+        assert_eq!(
+            one.confidence, 0.8,
+            "four paragraphs of five say nothing of AI"
+        );
+        let two = c.classify_text(&body(&[1, 3]));
+        assert_eq!(
+            two.category, "resources",
+            "AI in two paragraphs is no passing mention"
+        );
+        assert!(!two.passing_mention);
+        // Short bodies, and AI in the name or tags, are never passing mentions.
+        let short = c.classify_text("Hosts machine learning and GPU apps.\n\na\n\nb\n\nc\n\nd");
+        assert_eq!(short.category, "resources");
+        let note = crate::corpus::parse_note(
+            "corpus/projects/x.md",
+            format!("---\nname: X\ntags: [gpu]\n---\n{}", body(&[3])).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(c.classify_note(&note).category, "resources");
+        // 0 turns the rule off.
+        let off = Taxonomy::parse(
+            &text.replace("passing_paragraphs: 4", "passing_paragraphs: 0"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            Classifier::new(&off).classify_text(&body(&[3])).category,
+            "resources"
+        );
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct ProjectResult<'c> {
     pub scope_score: f64,
     /// The scope score the note needed to count as AI-related.
     pub scope_needed: f64,
+    /// True when the note names AI only in passing (one paragraph of a long body), so
+    /// the prediction is `none` although the scope score cleared the gate.
+    pub passing_mention: bool,
 }
 
 impl<'c> ProjectResult<'c> {
@@ -72,6 +75,7 @@ impl<'c> ProjectResult<'c> {
             evidence: c.evidence,
             scope_score: c.scope_score,
             scope_needed: c.scope_needed,
+            passing_mention: c.passing_mention,
         }
     }
 

@@ -150,6 +150,18 @@ fn label(cat: &str, sub: Option<&str>) -> String {
 /// Why a project came out `none`: its AI evidence against what it needed, and the
 /// strongest evidence against; or no category scoring enough.
 pub fn why_none(r: &ProjectResult) -> String {
+    if r.passing_mention {
+        let line = r
+            .evidence
+            .iter()
+            .filter(|e| e.category == "scope" && e.weight > 0.0)
+            .map(|e| e.line)
+            .min();
+        return match line {
+            Some(line) => format!("AI named in passing (one paragraph, line {line})"),
+            None => "AI named in passing (one paragraph)".to_string(),
+        };
+    }
     if !r.below_scope() {
         return "no category scores enough".to_string();
     }

@@ -151,6 +151,12 @@ pub struct Thresholds {
     pub name_boost: f64,
     /// Multiplier for a match in the tags.
     pub tags_boost: f64,
+    /// A body of at least this many paragraphs (and `passing_words` words) whose AI
+    /// evidence all sits in one paragraph, with none in the name or tags, mentions AI in
+    /// passing: the note is not AI-related. 0 turns the rule off.
+    pub passing_paragraphs: usize,
+    /// The fewest words of a body for the passing-mention rule.
+    pub passing_words: usize,
 }
 
 impl Default for Thresholds {
@@ -164,6 +170,8 @@ impl Default for Thresholds {
             saturation: 1.0,
             name_boost: 1.5,
             tags_boost: 1.5,
+            passing_paragraphs: 0,
+            passing_words: 150,
         }
     }
 }
@@ -467,6 +475,24 @@ impl Validator<'_> {
                     format!("thresholds.{name} is {value}; it must be between {lo} and {hi}"),
                 );
             }
+        }
+        if t.passing_paragraphs == 1 || t.passing_paragraphs > 10_000 {
+            self.err(
+                (line, 1),
+                format!(
+                    "thresholds.passing_paragraphs is {}; it must be 0 (off) or between 2 and 10000",
+                    t.passing_paragraphs
+                ),
+            );
+        }
+        if t.passing_words > 1_000_000 {
+            self.err(
+                (line, 1),
+                format!(
+                    "thresholds.passing_words is {}; it must be at most 1000000",
+                    t.passing_words
+                ),
+            );
         }
     }
 
@@ -982,6 +1008,34 @@ mod tests {
                 "{signal}: {e:?}"
             );
         }
+    }
+
+    #[test]
+    fn passing_mention_thresholds_are_checked() {
+        let with = |v: &str| MINI.replace("version: 1\n", &format!("version: 1\nthresholds:\n{v}"));
+        let e = errors(&with("  passing_paragraphs: 1\n"));
+        assert!(
+            e.iter().any(|m| m.starts_with("taxonomy.yaml:2:1:")
+                && m.contains("passing_paragraphs is 1; it must be 0 (off) or between 2")),
+            "{e:?}"
+        );
+        let t = Taxonomy::parse(
+            &with("  passing_paragraphs: 6\n  passing_words: 200\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.thresholds.passing_paragraphs, t.thresholds.passing_words),
+            (6, 200)
+        );
+        assert_eq!(
+            Taxonomy::parse(MINI, "t")
+                .unwrap()
+                .thresholds
+                .passing_paragraphs,
+            0,
+            "off unless set"
+        );
     }
 
     #[test]

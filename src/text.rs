@@ -355,6 +355,31 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
     out.truncate(kept);
 }
 
+/// The paragraphs of a text: runs of lines that are not blank.
+pub fn paragraph_count(text: &str) -> usize {
+    let mut count = 0;
+    let mut in_paragraph = false;
+    for line in text.lines() {
+        let blank = line.trim().is_empty();
+        if !blank && !in_paragraph {
+            count += 1;
+        }
+        in_paragraph = !blank;
+    }
+    count
+}
+
+/// Whether a blank line (a line of white space only) lies inside `text`, between two
+/// of its lines.
+pub fn holds_blank_line(text: &str) -> bool {
+    let mut lines = text.split('\n');
+    lines.next();
+    let mut rest: Vec<&str> = lines.collect();
+    // The last piece is the start of a line that goes on past `text`.
+    rest.pop();
+    rest.iter().any(|l| l.trim().is_empty())
+}
+
 /// Whether `bytes[start..end]` is a whole word: no letter or digit (nor a non-ASCII
 /// byte, which may be part of one) right before or after it.
 fn is_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
@@ -447,6 +472,17 @@ mod tests {
             contrasts("a token rather than\n\nA new paragraph"),
             Vec::<&str>::new()
         );
+    }
+
+    #[test]
+    fn paragraphs_are_separated_by_blank_lines() {
+        assert_eq!(super::paragraph_count("a\nb\n\n  \nc\n\nd"), 3);
+        assert_eq!(super::paragraph_count("\n\none line\n"), 1);
+        assert_eq!(super::paragraph_count(""), 0);
+        assert!(super::holds_blank_line("end of one.\n\nStart of"));
+        assert!(super::holds_blank_line("x\n \t\ny"));
+        assert!(!super::holds_blank_line("a wrapped\nline, then more"));
+        assert!(!super::holds_blank_line("one\n"));
     }
 
     #[test]

@@ -503,6 +503,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
             evidence: c.evidence,
             scope_score: c.scope_score,
             scope_needed: c.scope_needed,
+            passing_mention: c.passing_mention,
         }]
     } else {
         let notes = ctx.project_notes()?;

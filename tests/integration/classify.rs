@@ -116,6 +116,29 @@ fn raw_text_from_stdin() {
         "{}",
         d.stdout
     );
+    // A long note about something else that names AI in one paragraph only.
+    let para = "The exchange matches orders for spot pairs, charges a small fee on each trade and pays part of it to token holders who stake.";
+    let mut long: Vec<String> = vec![para.to_string(); 6];
+    long[4] =
+        format!("{para} Its ecosystem fund also backed a few AI agent and machine learning teams.");
+    let long = long.join("\n\n");
+    let r: ClassifyJson = env
+        .cmd(["classify", "--text", "-", "--json"])
+        .stdin(long.as_str())
+        .json();
+    assert_eq!(r.results[0].category, "none");
+    assert!(r.results[0].passing_mention);
+    assert!(r.results[0].scope_score >= r.results[0].scope_needed);
+    let d = env
+        .cmd(["classify", "--text", "-"])
+        .stdin(long.as_str())
+        .expect(0);
+    assert!(
+        d.stdout
+            .contains("AI named in passing (one paragraph, line 9)"),
+        "{}",
+        d.stdout
+    );
     // With nothing against, the lower gate applies.
     let r: ClassifyJson = env
         .cmd(["classify", "--text", "-", "--json"])

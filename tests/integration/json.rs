@@ -31,6 +31,7 @@ pub struct ClassifyResult {
     pub evidence: Vec<Evidence>,
     pub scope_score: f64,
     pub scope_needed: f64,
+    pub passing_mention: bool,
 }
 
 /// An analyst's pinned label.
