@@ -355,29 +355,49 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
     out.truncate(kept);
 }
 
-/// The paragraphs of a text: runs of lines that are not blank.
-pub fn paragraph_count(text: &str) -> usize {
+/// How many paragraphs (runs of lines that are not blank) a text has, counting at most
+/// to `limit`.
+pub fn paragraphs_up_to(text: &str, limit: usize) -> usize {
     let mut count = 0;
     let mut in_paragraph = false;
     for line in text.lines() {
         let blank = line.trim().is_empty();
         if !blank && !in_paragraph {
             count += 1;
+            if count >= limit {
+                break;
+            }
         }
         in_paragraph = !blank;
     }
     count
 }
 
+/// Whether a text has at least `n` paragraphs; stops reading once it has seen them.
+pub fn has_paragraphs(text: &str, n: usize) -> bool {
+    paragraphs_up_to(text, n) >= n
+}
+
+/// How many paragraphs a text has.
+pub fn paragraphs(text: &str) -> usize {
+    paragraphs_up_to(text, usize::MAX)
+}
+
 /// Whether a blank line (a line of white space only) lies inside `text`, between two
-/// of its lines.
+/// of its line breaks.
 pub fn holds_blank_line(text: &str) -> bool {
-    let mut lines = text.split('\n');
-    lines.next();
-    let mut rest: Vec<&str> = lines.collect();
-    // The last piece is the start of a line that goes on past `text`.
-    rest.pop();
-    rest.iter().any(|l| l.trim().is_empty())
+    let bytes = text.as_bytes();
+    let mut breaks = memchr::memchr_iter(b'\n', bytes);
+    let Some(mut last) = breaks.next() else {
+        return false;
+    };
+    for at in breaks {
+        if text[last + 1..at].trim().is_empty() {
+            return true;
+        }
+        last = at;
+    }
+    false
 }
 
 /// Whether `bytes[start..end]` is a whole word: no letter or digit (nor a non-ASCII
@@ -476,9 +496,12 @@ mod tests {
 
     #[test]
     fn paragraphs_are_separated_by_blank_lines() {
-        assert_eq!(super::paragraph_count("a\nb\n\n  \nc\n\nd"), 3);
-        assert_eq!(super::paragraph_count("\n\none line\n"), 1);
-        assert_eq!(super::paragraph_count(""), 0);
+        assert!(super::has_paragraphs("a\nb\n\n  \nc\n\nd", 3));
+        assert!(!super::has_paragraphs("a\nb\n\n  \nc\n\nd", 4));
+        assert!(super::has_paragraphs("\n\none line\n", 1));
+        assert!(!super::has_paragraphs("\n\none line\n", 2));
+        assert!(!super::has_paragraphs("", 1));
+        assert_eq!(super::paragraphs("a\nb\n\n  \nc\n\nd\n"), 3);
         assert!(super::holds_blank_line("end of one.\n\nStart of"));
         assert!(super::holds_blank_line("x\n \t\ny"));
         assert!(!super::holds_blank_line("a wrapped\nline, then more"));
