@@ -379,6 +379,8 @@ fn held_out_protocols_are_classified() {
         ("heldout-16", 32, 0.8),
         ("heldout-17", 36, 0.8),
         ("heldout-18", 48, 0.8),
+        ("heldout-19", 60, 0.8),
+        ("heldout-20", 60, 0.8),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
