@@ -357,8 +357,8 @@ fn held_out_protocols_are_classified() {
     // Labelled sets of protocols that are not in the shipped corpus (see each set's
     // README for how it was written and whether it was used to choose signals).
     // Each set has a floor under its measured macro-F1: 0.8, or lower for the sets that
-    // measure lower (`heldout-6` to `heldout-8`, `heldout-11`, `heldout-12` and
-    // `heldout-14`, kept as written; `dev-11`, `dev-13`, `dev-14`, `dev-19` to `dev-21`, `dev-29`
+    // measure lower (`heldout-6` to `heldout-8`, `heldout-11`, `heldout-12`, `heldout-14` and
+    // `heldout-22`, kept as written; `dev-11`, `dev-13`, `dev-14`, `dev-19` to `dev-21`, `dev-29`
     // and `dev-30`, the hardest development sets).
     for (set, notes, floor) in [
         ("heldout", 40, 0.8),
@@ -381,6 +381,8 @@ fn held_out_protocols_are_classified() {
         ("heldout-18", 48, 0.8),
         ("heldout-19", 60, 0.8),
         ("heldout-20", 60, 0.8),
+        ("heldout-21", 60, 0.8),
+        ("heldout-22", 60, 0.65),
         ("dev", 40, 0.8),
         ("dev-2", 40, 0.8),
         ("dev-3", 32, 0.8),
