@@ -632,11 +632,11 @@ impl<'t> Classifier<'t> {
         };
         for (owner, s) in owned {
             let idx = signals.len();
-            let label = match &s.matcher {
-                _ if s.label.is_some() => s.label.clone().expect("checked"),
-                Matcher::Terms(t) => t.join(" | "),
-                Matcher::Pattern { regex, .. } => format!("/{regex}/"),
-                Matcher::Near { groups, .. } => near_label(groups),
+            let label = match (&s.label, &s.matcher) {
+                (Some(label), _) => label.clone(),
+                (None, Matcher::Terms(t)) => t.join(" | "),
+                (None, Matcher::Pattern { regex, .. }) => format!("/{regex}/"),
+                (None, Matcher::Near { groups, .. }) => near_label(groups),
             };
             let (category, subcategory): (Arc<str>, Option<Arc<str>>) = match owner {
                 Owner::Scope => ("scope".into(), None),
