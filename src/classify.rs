@@ -1923,15 +1923,15 @@ fn passing_paragraphs(
         return None;
     }
     let text = segments[segment as usize].text;
-    // Cheapest first: the word count stops at the minimum, the blank-line search at the
-    // first one, and the paragraph count is only taken in full for a passing mention.
+    // Cheapest first: the word count stops at the minimum and the blank-line search at
+    // the first one, so the paragraphs are counted only when the evidence is in one.
     if text.split_whitespace().take(t.passing_words).count() < t.passing_words
         || crate::text::holds_blank_line(&text[start as usize..end as usize])
-        || !crate::text::has_paragraphs(text, t.passing_paragraphs)
     {
         return None;
     }
-    Some(crate::text::paragraphs(text))
+    let paragraphs = crate::text::paragraphs(text);
+    (paragraphs >= t.passing_paragraphs).then_some(paragraphs)
 }
 
 /// How many distinct terms of a signal are tracked inline before spilling over.

@@ -355,32 +355,16 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
     out.truncate(kept);
 }
 
-/// How many paragraphs (runs of lines that are not blank) a text has, counting at most
-/// to `limit`.
-pub fn paragraphs_up_to(text: &str, limit: usize) -> usize {
+/// How many paragraphs (runs of lines that are not blank) a text has.
+pub fn paragraphs(text: &str) -> usize {
     let mut count = 0;
     let mut in_paragraph = false;
     for line in text.lines() {
         let blank = line.trim().is_empty();
-        if !blank && !in_paragraph {
-            count += 1;
-            if count >= limit {
-                break;
-            }
-        }
+        count += usize::from(!blank && !in_paragraph);
         in_paragraph = !blank;
     }
     count
-}
-
-/// Whether a text has at least `n` paragraphs; stops reading once it has seen them.
-pub fn has_paragraphs(text: &str, n: usize) -> bool {
-    paragraphs_up_to(text, n) >= n
-}
-
-/// How many paragraphs a text has.
-pub fn paragraphs(text: &str) -> usize {
-    paragraphs_up_to(text, usize::MAX)
 }
 
 /// Whether a blank line (a line of white space only) lies inside `text`, between two
@@ -496,11 +480,9 @@ mod tests {
 
     #[test]
     fn paragraphs_are_separated_by_blank_lines() {
-        assert!(super::has_paragraphs("a\nb\n\n  \nc\n\nd", 3));
-        assert!(!super::has_paragraphs("a\nb\n\n  \nc\n\nd", 4));
-        assert!(super::has_paragraphs("\n\none line\n", 1));
-        assert!(!super::has_paragraphs("\n\none line\n", 2));
-        assert!(!super::has_paragraphs("", 1));
+        assert_eq!(super::paragraphs("a\nb\n\n  \nc\n\nd"), 3);
+        assert_eq!(super::paragraphs("\n\none line\n"), 1);
+        assert_eq!(super::paragraphs(""), 0);
         assert_eq!(super::paragraphs("a\nb\n\n  \nc\n\nd\n"), 3);
         assert!(super::holds_blank_line("end of one.\n\nStart of"));
         assert!(super::holds_blank_line("x\n \t\ny"));
