@@ -45,6 +45,9 @@ const SPLIT_PART_MIN_CHARS: usize = 3;
 /// ([`QueryBuilder::joined_pairs`]).
 const MAX_JOINED_PAIRS: usize = 8;
 
+/// Weight of two adjacent query words found written as one word (`zk ml` as `zkML`):
+/// the word stands for both, so it counts as two words typed.
+const JOINED_PAIR_BOOST: f32 = 2.0;
 /// Weight of a synonym's match relative to the term the user typed.
 const SYNONYM_BOOST: f32 = 0.5;
 /// A query word, or the whole query, that is exactly a project's name or alias.
@@ -490,13 +493,20 @@ impl QueryBuilder<'_> {
             self.nothing_to_search.set(true);
             return Box::new(EmptyQuery);
         }
-        for q in self.synonym_expansions(clauses, &opts.synonyms) {
+        let joined = self.joined_pairs(clauses);
+        for q in self.synonym_expansions(clauses, &joined, &opts.synonyms) {
             parts.push((TOccur::Should, q));
         }
         parts.extend(
             self.proximity(clauses)
                 .into_iter()
-                .chain(self.joined_pairs(clauses))
+                // The word written solid stands for both words of the pair.
+                .chain(
+                    joined
+                        .iter()
+                        .filter_map(|w| self.whole_word(w))
+                        .map(|q| boost(q, JOINED_PAIR_BOOST)),
+                )
                 .map(|q| (TOccur::Should, q)),
         );
         // A multi-word query that is exactly a name or alias ("render network"), as
@@ -589,11 +599,14 @@ impl QueryBuilder<'_> {
         }
     }
 
-    /// Queries for the other members of every synonym group a query term belongs to.
-    /// Members already in the query are not added twice.
+    /// Queries for the other members of every synonym group a query term belongs to,
+    /// or a query word written solid: a hyphenated word (`zk-ML`) or a pair of words
+    /// in `joined` (see [`Self::joined_pairs`]). Members already in the query are not
+    /// added twice.
     fn synonym_expansions(
         &self,
         clauses: &[Clause],
+        joined: &[String],
         groups: &[Vec<String>],
     ) -> Vec<Box<dyn Query>> {
         if groups.is_empty() {
@@ -618,6 +631,15 @@ impl QueryBuilder<'_> {
                 }
                 _ => runs.push(Vec::new()),
             }
+        }
+        // A word searched written solid is the word: `zk ml` and `zk-ML` also search
+        // the group of `zkml`.
+        let hyphenated = clauses.iter().filter_map(|c| match (&c.occur, &c.target) {
+            (Occur::Should | Occur::Must, Target::Text(w)) => solid_spelling(w),
+            _ => None,
+        });
+        for w in joined.iter().cloned().chain(hyphenated) {
+            phrases.push(self.tokens(&w).into_iter().map(|(_, t)| t).collect());
         }
         let in_query = |t: &[String]| {
             !t.is_empty()
@@ -913,10 +935,10 @@ impl QueryBuilder<'_> {
     }
 
     /// Two adjacent words of the query that the notes also write as one (`data set`,
-    /// `block chain`, `deep fake` for "dataset", "blockchain", "deepfake"): the word
-    /// written solid, searched at synonym weight, so notes that write it either way
-    /// are found. At most [`MAX_JOINED_PAIRS`] pairs.
-    fn joined_pairs(&self, clauses: &[Clause]) -> Vec<Box<dyn Query>> {
+    /// `block chain`, `zk ml` for "dataset", "blockchain", "zkML"): the words written
+    /// solid, searched as the two words the user typed (and with its synonyms), so
+    /// notes that write it either way are found. At most [`MAX_JOINED_PAIRS`] pairs.
+    fn joined_pairs(&self, clauses: &[Clause]) -> Vec<String> {
         let f = self.idx.fields;
         let words: Vec<Option<&str>> = clauses
             .iter()
@@ -964,10 +986,8 @@ impl QueryBuilder<'_> {
                 .text_query(f.body, &format!("{a} {b}"), 1.0)
                 .and_then(|q| self.searcher.search(&*q, &Count).ok())
                 .unwrap_or(0) as u64;
-            if solid > apart
-                && let Some(q) = self.whole_word(&joined)
-            {
-                out.push(boost(q, SYNONYM_BOOST));
+            if solid > apart {
+                out.push(joined);
             }
         }
         out

@@ -389,6 +389,50 @@ fn a_word_written_solid_finds_the_two_words_the_notes_write() {
 }
 
 #[test]
+fn two_words_the_notes_write_solid_rank_as_the_word_itself() {
+    let env = Env::empty();
+    for (p, body) in [
+        (
+            "zkml-a",
+            "zkML: a proof that a model produced an output. The zkML prover runs off chain.",
+        ),
+        ("zkml-b", "A zkML coprocessor for onchain inference."),
+        (
+            "vote",
+            "Zero-knowledge voting for DAOs. Zero knowledge, but not ML: no ML anywhere.",
+        ),
+        (
+            "rollup",
+            "A ZK rollup. ZK proofs batch transfers; nothing to do with ML or machine learning.",
+        ),
+    ] {
+        env.write(
+            &format!("corpus/articles/{p}.md"),
+            &format!("---\ntitle: {p}\n---\n{body}\n"),
+        );
+    }
+    // As in any real corpus, each word alone is commoner than the two together.
+    for i in 1..=4 {
+        env.write(
+            &format!("corpus/articles/zk{i}.md"),
+            &format!("---\ntitle: ZK {i}\n---\nA zero-knowledge (ZK) bridge number {i} for token transfers.\n"),
+        );
+        env.write(
+            &format!("corpus/articles/ml{i}.md"),
+            &format!("---\ntitle: ML {i}\n---\nAn ML (machine learning) model number {i} for weather forecasts.\n"),
+        );
+    }
+    // `zk ml` is `zkML` written apart: the notes about it come first, above notes
+    // that hold both words (or their synonyms) for other reasons.
+    for q in ["zk ml", "ZK ML", "zkml", "zk-ML"] {
+        let ids: Vec<String> = search(&env, &[q]).hits.into_iter().map(|h| h.id).collect();
+        let mut top: Vec<&str> = ids.iter().take(2).map(String::as_str).collect();
+        top.sort();
+        assert_eq!(top, ["articles/zkml-a", "articles/zkml-b"], "{q}: {ids:?}");
+    }
+}
+
+#[test]
 fn two_words_find_the_word_the_notes_write_solid() {
     let env = Env::empty();
     env.write(
