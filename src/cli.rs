@@ -22,11 +22,21 @@ pub struct Cli {
     /// holding taxonomy.yaml and corpus/).
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Index folder (default: <root>/.aikb/index).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Index folder (default: `<root>`/.aikb/index).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help = "Index folder (default: <root>/.aikb/index)"
+    )]
     pub index: Option<PathBuf>,
-    /// Taxonomy file (default: <root>/taxonomy.yaml).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Taxonomy file (default: `<root>`/taxonomy.yaml).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help = "Taxonomy file (default: <root>/taxonomy.yaml)"
+    )]
     pub taxonomy: Option<PathBuf>,
     /// When to use colour.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -293,8 +303,12 @@ pub enum ReportFormat {
 /// `aikb report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Output folder (default: <root>/reports).
-    #[arg(long, value_name = "DIR")]
+    /// Output folder (default: `<root>/reports`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = "Output folder (default: <root>/reports)"
+    )]
     pub out: Option<PathBuf>,
     /// Which files to write.
     #[arg(long, value_enum, default_value_t = ReportFormat::All)]
