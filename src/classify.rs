@@ -1923,15 +1923,15 @@ fn passing_paragraphs(
         return None;
     }
     let text = segments[segment as usize].text;
-    // Cheapest first: the word count stops at the minimum and the blank-line search at
-    // the first one, so the paragraphs are counted only when the evidence is in one.
-    if text.split_whitespace().take(t.passing_words).count() < t.passing_words
-        || crate::text::holds_blank_line(&text[start as usize..end as usize])
-    {
+    // Cheapest first: the line searches jump from line break to line break (the
+    // blank-line one stops at the first), and the words are read one byte at a time,
+    // only up to the minimum.
+    if crate::text::holds_blank_line(&text[start as usize..end as usize]) {
         return None;
     }
     let paragraphs = crate::text::paragraphs(text);
-    (paragraphs >= t.passing_paragraphs).then_some(paragraphs)
+    (paragraphs >= t.passing_paragraphs && crate::text::has_words(text, t.passing_words))
+        .then_some(paragraphs)
 }
 
 /// How many distinct terms of a signal are tracked inline before spilling over.

@@ -359,8 +359,8 @@ pub fn contrast_spans(text: &str, out: &mut Vec<(usize, usize)>) {
 pub fn paragraphs(text: &str) -> usize {
     let mut count = 0;
     let mut in_paragraph = false;
-    for line in text.lines() {
-        let blank = line.trim().is_empty();
+    for line in lines(text) {
+        let blank = is_blank(line);
         count += usize::from(!blank && !in_paragraph);
         in_paragraph = !blank;
     }
@@ -370,16 +370,71 @@ pub fn paragraphs(text: &str) -> usize {
 /// Whether a blank line (a line of white space only) lies inside `text`, between two
 /// of its line breaks.
 pub fn holds_blank_line(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut breaks = memchr::memchr_iter(b'\n', bytes);
-    let Some(mut last) = breaks.next() else {
-        return false;
+    let inner = match (text.find('\n'), text.rfind('\n')) {
+        (Some(first), Some(last)) if first < last => &text[first + 1..last],
+        _ => return false,
     };
-    for at in breaks {
-        if text[last + 1..at].trim().is_empty() {
-            return true;
+    lines(inner).any(is_blank)
+}
+
+/// The lines of `text`, split at `\n` (a `\r` before it stays, and counts as white
+/// space), found with `memchr`.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut from = Some(0);
+    std::iter::from_fn(move || {
+        let at = from?;
+        let rest = &text[at..];
+        match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => {
+                from = Some(at + i + 1);
+                Some(&rest[..i])
+            }
+            None => {
+                from = None;
+                Some(rest)
+            }
         }
-        last = at;
+    })
+}
+
+/// Whether `line` is white space only, read byte by byte up to its first byte that
+/// is not ASCII white space (nearly always its first).
+fn is_blank(line: &str) -> bool {
+    match line.bytes().position(|b| !is_ascii_space(b)) {
+        None => true,
+        Some(at) => line.as_bytes()[at] >= 0x80 && line[at..].trim().is_empty(),
+    }
+}
+
+/// The ASCII characters that `char::is_whitespace` accepts.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// Whether `text` holds at least `n` words separated by white space (as
+/// `split_whitespace` finds them), read only as far as the `n`-th.
+pub fn has_words(text: &str, n: usize) -> bool {
+    if n == 0 {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let (mut count, mut in_word, mut i) = (0, false, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, width) = if b < 0x80 {
+            (is_ascii_space(b), 1)
+        } else {
+            let c = text[i..].chars().next().expect("char boundary");
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if !space && !in_word {
+            count += 1;
+            if count == n {
+                return true;
+            }
+        }
+        in_word = !space;
+        i += width;
     }
     false
 }
@@ -488,6 +543,65 @@ mod tests {
         assert!(super::holds_blank_line("x\n \t\ny"));
         assert!(!super::holds_blank_line("a wrapped\nline, then more"));
         assert!(!super::holds_blank_line("one\n"));
+        // Windows line ends, and Unicode white space, as `str::trim` sees it.
+        assert_eq!(super::paragraphs("a\r\nb\r\n\r\nc\r\n"), 2);
+        assert!(super::holds_blank_line("a\r\n\r\nb"));
+        assert_eq!(super::paragraphs("a\n\u{a0}\u{3000}\nb\n\u{2014}\nc"), 2);
+        assert!(super::holds_blank_line("\n\na"));
+        assert!(!super::holds_blank_line("\na\n"));
+        assert!(super::holds_blank_line("a\n\n\nb"));
+        // The same answers as reading the lines with `str::lines` and `str::trim`.
+        let reference_paragraphs = |text: &str| {
+            let (mut count, mut inside) = (0, false);
+            for line in text.lines() {
+                let blank = line.trim().is_empty();
+                count += usize::from(!blank && !inside);
+                inside = !blank;
+            }
+            count
+        };
+        let reference_blank = |text: &str| {
+            let breaks: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+            breaks
+                .windows(2)
+                .any(|w| text[w[0] + 1..w[1]].trim().is_empty())
+        };
+        let pieces = ["a", " ", "\n", "\r\n", "\t", "\u{a0}", "\u{2014}", "b c"];
+        let mut state = 7u32;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..state % 9 {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                text.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+            }
+            assert_eq!(
+                super::paragraphs(&text),
+                reference_paragraphs(&text),
+                "{text:?}"
+            );
+            assert_eq!(
+                super::holds_blank_line(&text),
+                reference_blank(&text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        for text in [
+            "",
+            "one",
+            " one  two\tthree\nfour\r\n",
+            "a\u{a0}b\u{2003}c \u{1c}d \u{b}e",
+            "— so-called “words” — ",
+            "日本語 テキスト",
+        ] {
+            let words = text.split_whitespace().count();
+            for n in 0..=words + 1 {
+                assert_eq!(super::has_words(text, n), n <= words, "{text:?} {n}");
+            }
+        }
     }
 
     #[test]
