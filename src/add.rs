@@ -111,7 +111,8 @@ fn normalize_description(text: &str) -> String {
 /// Makes a file stem from a project name: lower-case ASCII letters and digits
 /// separated by single hyphens, at most [`MAX_SLUG_CHARS`] characters.
 ///
-/// Common accented Latin letters are transliterated (`Ü` → `u`, `ß` → `ss`),
+/// Common accented Latin letters are transliterated (`Ü` → `u`, `ß` → `ss`), full-width
+/// forms read as ASCII (`Ｆｏｏ` → `foo`),
 /// apostrophes vanish, other non-ASCII letters are dropped and everything else
 /// (spaces, punctuation, `/`, `\`, `.`, emoji) separates words. The result can
 /// only contain `[a-z0-9-]`, so it can never name another folder; it is empty when
@@ -129,6 +130,11 @@ pub fn slugify(name: &str) -> String {
     let mut out = String::new();
     let mut gap = false;
     for c in name.chars().flat_map(char::to_lowercase) {
+        // Full-width forms (`Ｆｏｏ`, as CJK input methods type them) are ASCII.
+        let c = match u32::from(c) {
+            full @ 0xFF01..=0xFF5E => char::from_u32(full - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
         if c.is_ascii_alphanumeric() {
             push(c.encode_utf8(&mut [0; 4]), &mut gap, &mut out);
         } else if let Some(ascii) = transliterate(c) {
@@ -638,6 +644,8 @@ mod tests {
             ("Straße Æther Øre Łódź", "strasse-aether-ore-lodz"),
             ("Let's Go", "lets-go"),
             ("日本 Chain", "chain"),
+            ("Ｆｏｏ　Ｂａｒ２", "foo-bar2"),
+            ("ＡＩ／ｘ", "ai-x"),
             ("Foo — Bar", "foo-bar"),
             ("a\0b\nc", "a-b-c"),
             ("ÀÉÎÕÜ", "aeiou"),
