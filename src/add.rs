@@ -111,12 +111,11 @@ fn normalize_description(text: &str) -> String {
 /// Makes a file stem from a project name: lower-case ASCII letters and digits
 /// separated by single hyphens, at most [`MAX_SLUG_CHARS`] characters.
 ///
-/// Common accented Latin letters are transliterated (`Ü` → `u`, `ß` → `ss`), full-width
-/// forms read as ASCII (`Ｆｏｏ` → `foo`),
-/// apostrophes vanish, other non-ASCII letters are dropped and everything else
-/// (spaces, punctuation, `/`, `\`, `.`, emoji) separates words. The result can
-/// only contain `[a-z0-9-]`, so it can never name another folder; it is empty when
-/// the name has no usable letter or digit.
+/// Letters and digits of any script are transliterated with [`deunicode`] (`Ü` → `u`,
+/// `ß` → `ss`, `Ｆｏｏ` → `foo`, `Биткоин` → `bitkoin`, `火币` → `huo-bi`), combining
+/// marks and apostrophes vanish, and everything else (spaces, punctuation, `/`, `\`,
+/// `.`, emoji) separates words. The result can only contain `[a-z0-9-]`, so it can
+/// never name another folder; it is empty when the name has no letter or digit.
 pub fn slugify(name: &str) -> String {
     // A word separator is written lazily, before the next kept piece, so runs
     // collapse and no hyphen leads.
@@ -129,21 +128,31 @@ pub fn slugify(name: &str) -> String {
     }
     let mut out = String::new();
     let mut gap = false;
-    for c in name.chars().flat_map(char::to_lowercase) {
-        // Full-width forms (`Ｆｏｏ`, as CJK input methods type them) are ASCII.
-        let c = match u32::from(c) {
-            full @ 0xFF01..=0xFF5E => char::from_u32(full - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
+    for c in name.chars() {
         if c.is_ascii_alphanumeric() {
-            push(c.encode_utf8(&mut [0; 4]), &mut gap, &mut out);
-        } else if let Some(ascii) = transliterate(c) {
-            push(ascii, &mut gap, &mut out);
-        } else if matches!(c, '\'' | '’' | 'ʼ') || (!c.is_ascii() && c.is_alphanumeric()) {
-            // Apostrophes join ("Let's" → "lets"); letters we cannot spell in ASCII
-            // (or combining marks left by lower-casing) are dropped.
-        } else {
+            push(&c.to_ascii_lowercase().to_string(), &mut gap, &mut out);
+        } else if matches!(c, '\'' | '’' | 'ʼ') {
+            // Apostrophes join: "Let's" → "lets".
+        } else if c.is_ascii() {
             gap = true;
+        } else {
+            match deunicode::deunicode_char(c) {
+                // Combining marks ("Ü" written as U and a diaeresis).
+                Some("") => {}
+                // A letter or digit spelled in ASCII: "Æ" → "AE", "币" → "Bi " (a
+                // syllable, with the space that parts it from the next). Emoji and
+                // symbols are left out, although deunicode names them ("🚀" → "rocket").
+                Some(ascii) if c.is_alphanumeric() => {
+                    for piece in ascii.split(|b: char| !b.is_ascii_alphanumeric()) {
+                        if piece.is_empty() {
+                            gap = true;
+                        } else {
+                            push(&piece.to_ascii_lowercase(), &mut gap, &mut out);
+                        }
+                    }
+                }
+                _ => gap = true,
+            }
         }
     }
     if out.len() > MAX_SLUG_CHARS {
@@ -171,37 +180,6 @@ fn is_reserved_name(stem: &str) -> bool {
         || (stem.len() == 4
             && (stem.starts_with("com") || stem.starts_with("lpt"))
             && matches!(stem.as_bytes()[3], b'1'..=b'9'))
-}
-
-/// ASCII spelling of common accented Latin letters (lower case).
-fn transliterate(c: char) -> Option<&'static str> {
-    Some(match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
-        'æ' => "ae",
-        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
-        'ď' | 'đ' | 'ð' => "d",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
-        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
-        'ĥ' | 'ħ' => "h",
-        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
-        'ĳ' => "ij",
-        'ĵ' => "j",
-        'ķ' => "k",
-        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
-        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
-        'œ' => "oe",
-        'ŕ' | 'ŗ' | 'ř' => "r",
-        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' => "s",
-        'ß' => "ss",
-        'ţ' | 'ť' | 'ŧ' | 'ț' => "t",
-        'þ' => "th",
-        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
-        'ŵ' => "w",
-        'ý' | 'ÿ' | 'ŷ' => "y",
-        'ź' | 'ż' | 'ž' => "z",
-        _ => return None,
-    })
 }
 
 /// Shows user input inside a one-line message: control characters escaped.
@@ -643,7 +621,12 @@ mod tests {
             ("Ünïcödé Protocol", "unicode-protocol"),
             ("Straße Æther Øre Łódź", "strasse-aether-ore-lodz"),
             ("Let's Go", "lets-go"),
-            ("日本 Chain", "chain"),
+            ("日本 Chain", "ri-ben-chain"),
+            ("火币", "huo-bi"),
+            ("Биткоин Сеть", "bitkoin-set"),
+            ("Ἀθήνα", "athena"),
+            ("İstanbul", "istanbul"),
+            ("U\u{308}ber", "uber"),
             ("Ｆｏｏ　Ｂａｒ２", "foo-bar2"),
             ("ＡＩ／ｘ", "ai-x"),
             ("Foo — Bar", "foo-bar"),

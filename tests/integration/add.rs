@@ -391,6 +391,27 @@ fn a_name_that_needs_escaping_round_trips_exactly() {
 }
 
 #[test]
+fn a_name_in_another_script_gets_an_ascii_file_name_and_keeps_its_spelling() {
+    let env = Env::shipped();
+    for (name, path) in [
+        ("火币", "corpus/projects/huo-bi.md"),
+        ("Биткоин Сеть", "corpus/projects/bitkoin-set.md"),
+    ] {
+        let out: AddJson = env
+            .cmd(["add", "--json", "--description", GPU_TEXT, "--", name])
+            .json();
+        assert_eq!(out.path, path);
+        let text = env.read(path);
+        assert!(
+            text.starts_with(&format!("---\nname: \"{name}\"\n")),
+            "{text}"
+        );
+        let c: ClassifyJson = env.cmd(["classify", "--json", "--", name]).json();
+        assert_eq!(c.results[0].path, path, "{name}");
+    }
+}
+
+#[test]
 fn dry_run_prints_the_note_and_writes_nothing() {
     let env = Env::shipped();
     let before = env.snapshot();
