@@ -847,16 +847,17 @@ impl QueryBuilder<'_> {
     fn field(&self, field: &str, value: &str, prefix: bool) -> Option<Box<dyn Query>> {
         let f = self.idx.fields;
         let lower = value.to_lowercase();
-        let exact_or_prefix = |fld: Field| -> Option<Box<dyn Query>> {
+        let exact_or_prefix_of = |fld: Field, lower: &str| -> Option<Box<dyn Query>> {
             if prefix {
-                let re = format!("{}.*", regex::escape(&lower));
+                let re = format!("{}.*", regex::escape(lower));
                 RegexQuery::from_pattern(&re, fld)
                     .ok()
                     .map(|q| Box::new(q) as Box<dyn Query>)
             } else {
-                Some(exact(fld, &lower))
+                Some(exact(fld, lower))
             }
         };
+        let exact_or_prefix = |fld: Field| exact_or_prefix_of(fld, &lower);
         match field {
             "title" | "name" => {
                 if prefix {
@@ -867,7 +868,16 @@ impl QueryBuilder<'_> {
             }
             "alias" | "aliases" => self.text_query(f.aliases, value, ALIAS_BOOST),
             "body" | "text" => self.text_query(f.body, value, BODY_BOOST),
-            "ticker" => exact_or_prefix(f.ticker).map(|q| boost(q, TICKER_BOOST)),
+            "ticker" => {
+                // `ticker:$FET` as tickers are written in prose; a ticker that holds the
+                // sign (`G$`) still matches as typed.
+                let bare = lower.strip_prefix('$').filter(|b| !b.is_empty());
+                disjunction(vec![
+                    exact_or_prefix(f.ticker),
+                    bare.and_then(|b| exact_or_prefix_of(f.ticker, b)),
+                ])
+                .map(|q| boost(q, TICKER_BOOST))
+            }
             "tag" | "tags" => exact_or_prefix(f.tags).map(|q| boost(q, TAG_BOOST)),
             "category" => exact_or_prefix(f.category),
             "subcategory" => exact_or_prefix(f.subcategory),

@@ -560,8 +560,12 @@ fn power_syntax_and_filters() {
     assert!(r.hits.iter().any(|h| h.id == "projects/worldcoin"));
     let r = search(&env, &["storage", "-filecoin"]);
     assert!(r.hits.iter().all(|h| h.id != "projects/filecoin"));
-    let r = search(&env, &["ticker:fil"]);
-    assert_eq!(r.hits.len(), 1);
+    // A ticker filter as tickers are written in prose, with or without the sign.
+    for q in ["ticker:fil", "ticker:$FIL", "ticker:$fi*"] {
+        let r = search(&env, &[q]);
+        assert_eq!(r.hits.len(), 1, "{q}");
+        assert_eq!(r.hits[0].id, "projects/filecoin", "{q}");
+    }
     let r = search(&env, &["category:problems", "--limit", "50"]);
     assert!(
         r.hits
