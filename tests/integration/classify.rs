@@ -417,6 +417,7 @@ fn held_out_protocols_are_classified() {
         ("dev-32", 60, 0.8),
         ("dev-33", 48, 0.8),
         ("dev-34", 48, 0.8),
+        ("dev-35", 48, 0.8),
         ("dev-36", 48, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
