@@ -311,6 +311,68 @@ fn plain_descriptions_and_disclaimers() {
 }
 
 #[test]
+fn mechanisms_told_in_plain_words_are_placed_by_concept() {
+    // One-line descriptions without the category's stock phrases (and mostly without
+    // "AI"), next to non-AI mechanisms told the same way.
+    let env = Env::shipped();
+    for (text, want) in [
+        (
+            "Anyone with GPUs joins a training run for an open language model; contributions \
+             are checked and rewarded.",
+            "infrastructure",
+        ),
+        (
+            "A chat app that runs open-source models without logging prompts.",
+            "problems",
+        ),
+        (
+            "Splits files into encrypted pieces stored on thousands of independent nodes, \
+             billed per gigabyte.",
+            "resources",
+        ),
+        (
+            "Each person must show up on a video call so a volunteer can confirm they are a \
+             real, single individual.",
+            "problems",
+        ),
+        (
+            "News publishers sign every article and photo at publication, so readers can \
+             check that a story was not altered later.",
+            "problems",
+        ),
+        (
+            "The network re-runs a sample of inference requests on other nodes and slashes \
+             operators whose answers differ from the model's real output.",
+            "problems",
+        ),
+        (
+            "Each answer the model gives comes with a succinct proof that the published \
+             weights produced it, checked by a contract.",
+            "problems",
+        ),
+        (
+            "Secret data is split across nodes so that no single node can read it.",
+            "none",
+        ),
+        (
+            "Users predict the price of bitcoin next week and win the pot if they are closest.",
+            "none",
+        ),
+        (
+            "Node operators deploy small radios on rooftops and earn tokens for relaying \
+             sensor packets across the city.",
+            "none",
+        ),
+    ] {
+        let r: ClassifyJson = env
+            .cmd(["classify", "--text", "-", "--json"])
+            .stdin(text)
+            .json();
+        assert_eq!(r.results[0].category, want, "{text}");
+    }
+}
+
+#[test]
 fn eval_on_the_shipped_corpus() {
     let env = Env::shipped();
     let v: serde_json::Value = env.cmd(["eval", "--json", "--min-macro-f1", "0.9"]).json();
