@@ -130,7 +130,11 @@ pub fn slugify(name: &str) -> String {
     let mut gap = false;
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
-            push(&c.to_ascii_lowercase().to_string(), &mut gap, &mut out);
+            push(
+                c.to_ascii_lowercase().encode_utf8(&mut [0; 4]),
+                &mut gap,
+                &mut out,
+            );
         } else if matches!(c, '\'' | '’' | 'ʼ') {
             // Apostrophes join: "Let's" → "lets".
         } else if c.is_ascii() {
