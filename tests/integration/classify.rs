@@ -3,6 +3,13 @@
 use crate::json::ClassifyJson;
 use crate::util::{Env, repo};
 
+/// `aikb classify --text - --json` on `text`.
+fn classify_text(env: &Env, text: impl Into<Vec<u8>>) -> ClassifyJson {
+    env.cmd(["classify", "--text", "-", "--json"])
+        .stdin(text)
+        .json()
+}
+
 #[test]
 fn classify_all_projects_as_json() {
     let env = Env::shipped();
@@ -91,17 +98,11 @@ fn pinned_labels_are_shown_and_disagreements_marked() {
 fn raw_text_from_stdin() {
     let env = Env::shipped();
     let text = "A marketplace where owners of idle GPUs rent compute to AI developers who train and serve models.";
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin(text)
-        .json();
+    let r = classify_text(&env, text);
     assert_eq!(r.results[0].category, "resources");
     assert_eq!(r.results[0].subcategory.as_deref(), Some("compute"));
     let dex = "An automated market maker where liquidity providers deposit token pairs into pools and traders swap against them, paying a fee.";
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin(dex)
-        .json();
+    let r = classify_text(&env, dex);
     assert_eq!(r.results[0].category, "none");
     // The table says why: too little AI evidence, and what spoke against it.
     assert!(r.results[0].scope_score < r.results[0].scope_needed);
@@ -122,10 +123,7 @@ fn raw_text_from_stdin() {
     long[4] =
         format!("{para} Its ecosystem fund also backed a few AI agent and machine learning teams.");
     let long = long.join("\n\n");
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin(long.as_str())
-        .json();
+    let r = classify_text(&env, long.as_str());
     assert_eq!(r.results[0].category, "none");
     assert!(r.results[0].passing_mention);
     assert!(r.results[0].scope_score >= r.results[0].scope_needed);
@@ -140,10 +138,7 @@ fn raw_text_from_stdin() {
         d.stdout
     );
     // With nothing against, the lower gate applies.
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin("A note about the weather.")
-        .json();
+    let r = classify_text(&env, "A note about the weather.");
     assert_eq!(r.results[0].category, "none");
     assert_eq!(r.results[0].scope_needed, 3.0);
     // A byte that is not UTF-8 is located, from stdin or a file.
@@ -165,10 +160,7 @@ fn raw_text_from_stdin() {
     );
     // A "word" of a million letters is one word that is no term.
     let huge = format!("GPU {} GPU", "a".repeat(1 << 20));
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin(huge)
-        .json();
+    let r = classify_text(&env, huge);
     let ev = &r.results[0].evidence;
     assert!(
         !ev.is_empty() && ev.iter().all(|e| e.matched == "GPU" && e.count == 2),
@@ -179,11 +171,7 @@ fn raw_text_from_stdin() {
 #[test]
 fn nodes_that_serve_models_are_a_model_network_not_a_compute_market() {
     let env = Env::shipped();
-    let classify = |text: &str| -> ClassifyJson {
-        env.cmd(["classify", "--text", "-", "--json"])
-            .stdin(text)
-            .json()
-    };
+    let classify = |text: &str| classify_text(&env, text);
     let serving = "A peer-to-peer network where community nodes run open LLMs and return \
                    completions to apps; validators score the answers and the token rewards \
                    the best nodes.";
@@ -223,10 +211,7 @@ fn a_one_line_description_named_by_ai_compounds_is_in_scope() {
             "agents",
         ),
     ] {
-        let r: ClassifyJson = env
-            .cmd(["classify", "--text", "-", "--json"])
-            .stdin(text)
-            .json();
+        let r = classify_text(&env, text);
         assert_eq!(r.results[0].category, category, "{text}");
         assert_eq!(
             r.results[0].subcategory.as_deref(),
@@ -235,10 +220,10 @@ fn a_one_line_description_named_by_ai_compounds_is_in_scope() {
         );
     }
     // A wallet that added an AI assistant is still a wallet.
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin("A self-custody wallet; it recently added an AI assistant for swaps.")
-        .json();
+    let r = classify_text(
+        &env,
+        "A self-custody wallet; it recently added an AI assistant for swaps.",
+    );
     assert_eq!(r.results[0].category, "none");
 }
 
@@ -249,10 +234,7 @@ fn everyday_words_are_not_read_as_defi_or_rollup_terms() {
     let env = Env::shipped();
     let text = "An AI lab that is leveraging open models and bridging research and \
                 production; the final model sequences proteins.";
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin(text)
-        .json();
+    let r = classify_text(&env, text);
     let against: Vec<&str> = r.results[0]
         .evidence
         .iter()
@@ -261,10 +243,7 @@ fn everyday_words_are_not_read_as_defi_or_rollup_terms() {
         .collect();
     assert!(against.is_empty(), "{against:?}");
     let defi = "Trade with 20x leverage; the bridge and the sequencer reach finality in seconds.";
-    let r: ClassifyJson = env
-        .cmd(["classify", "--text", "-", "--json"])
-        .stdin(defi)
-        .json();
+    let r = classify_text(&env, defi);
     let against = r.results[0]
         .evidence
         .iter()
@@ -298,10 +277,7 @@ fn plain_descriptions_and_disclaimers() {
             ("problems", Some("provenance")),
         ),
     ] {
-        let r: ClassifyJson = env
-            .cmd(["classify", "--text", "-", "--json"])
-            .stdin(text)
-            .json();
+        let r = classify_text(&env, text);
         let got = (
             r.results[0].category.as_str(),
             r.results[0].subcategory.as_deref(),
@@ -364,10 +340,7 @@ fn mechanisms_told_in_plain_words_are_placed_by_concept() {
             "none",
         ),
     ] {
-        let r: ClassifyJson = env
-            .cmd(["classify", "--text", "-", "--json"])
-            .stdin(text)
-            .json();
+        let r = classify_text(&env, text);
         assert_eq!(r.results[0].category, want, "{text}");
     }
 }
