@@ -31,8 +31,11 @@ pub const MAX_URL_BYTES: usize = 2048;
 /// [`write()`] expect a normalised, validated note.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewNote {
-    /// The project's name (`name:`); the file name is derived from it.
+    /// The project's name (`name:`); the file name is derived from it unless
+    /// `file_stem` is given.
     pub name: String,
+    /// The file stem chosen by the user (`--slug`), in place of one made from the name.
+    pub file_stem: Option<String>,
     /// Token ticker, stored upper-case without a leading `$`.
     pub ticker: Option<String>,
     /// Website URL.
@@ -58,6 +61,7 @@ impl NewNote {
         let trim = |s: String| s.trim().to_string();
         NewNote {
             name: trim(self.name),
+            file_stem: self.file_stem.map(trim),
             ticker: self.ticker.map(|t| {
                 let t = t.trim();
                 t.strip_prefix('$').unwrap_or(t).to_uppercase()
@@ -71,9 +75,12 @@ impl NewNote {
         }
     }
 
-    /// The file stem of the note: [`slugify`] of the name.
+    /// The file stem of the note: the one given, else [`slugify`] of the name.
     pub fn slug(&self) -> String {
-        slugify(&self.name)
+        match &self.file_stem {
+            Some(stem) => stem.clone(),
+            None => slugify(&self.name),
+        }
     }
 
     /// The note's path relative to the root: `corpus/projects/<slug>.md`.
@@ -244,10 +251,23 @@ pub fn validate(new: &NewNote, taxonomy: &Taxonomy, existing: &[Note]) -> Result
             new.name
         )));
     }
+    if let Some(stem) = &new.file_stem {
+        // Only what `slugify` could have made, so a chosen file name is as safe and as
+        // portable as a generated one.
+        if stem.is_empty() || slugify(stem) != *stem {
+            return Err(invalid(format!(
+                "--slug `{}` must be lower-case ASCII letters and digits joined by single hyphens, at most {MAX_SLUG_CHARS} characters, e.g. `{}`",
+                shown(stem),
+                Some(slugify(stem))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "huobi-global".into())
+            )));
+        }
+    }
     let slug = new.slug();
     if slug.is_empty() {
         return Err(invalid(format!(
-            "the name `{}` has no letter or digit to make a file name from; give the project's name in words",
+            "the name `{}` has no letter or digit to make a file name from; give the project's name in words, or a file name with --slug",
             new.name
         )));
     }
@@ -424,8 +444,12 @@ fn check_duplicates(new: &NewNote, slug: &str, existing: &[Note]) -> Result<()> 
     }
     if let Some(note) = projects().find(|n| stem(n).eq_ignore_ascii_case(slug)) {
         return Err(invalid(format!(
-            "the file name `{slug}.md` (from the name `{}`) is already used by {}; aikb add never overwrites a note",
-            new.name, note.path
+            "the file name `{slug}.md` ({}) is already used by {}; aikb add never overwrites a note: choose another with --slug",
+            match &new.file_stem {
+                Some(_) => "from --slug".to_string(),
+                None => format!("from the name `{}`", new.name),
+            },
+            note.path
         )));
     }
     Ok(())
@@ -708,6 +732,7 @@ mod tests {
         for name in names {
             let n = NewNote {
                 name: name.into(),
+                file_stem: None,
                 ticker: Some("123".into()),
                 website: Some("https://example.org/a?b=c#d".into()),
                 aliases: vec![name.into(), "x, y".into()],
@@ -744,6 +769,7 @@ mod tests {
     fn render_note_is_exact_and_ordered() {
         let n = NewNote {
             name: " Render ".into(),
+            file_stem: None,
             ticker: Some(" $rndr ".into()),
             website: Some("https://render.x".into()),
             aliases: vec!["Render Network".into()],
@@ -804,6 +830,20 @@ mod tests {
             refused(&note("Fetch AI")).contains("fetch-ai.md"),
             "same slug"
         );
+        // A file name chosen with --slug: only what a name could make, never a clash.
+        let stem = |slug: &str| with(&|n| n.file_stem = Some(slug.into()));
+        assert!(stem("fetch-ai").contains("fetch-ai.md` (from --slug)"));
+        assert!(stem("Huobi").contains("e.g. `huobi`"));
+        assert!(stem("../x").contains("e.g. `x`"));
+        assert!(stem("a--b").contains("single hyphens"));
+        assert!(stem("-a").contains("single hyphens"));
+        assert!(stem("").contains("single hyphens"));
+        assert!(stem(&"x".repeat(65)).contains("at most 64"));
+        let mut n = note("火币");
+        n.file_stem = Some("huobi-global".into());
+        validate(&n, taxonomy(), &existing()).unwrap();
+        assert_eq!(n.rel_path(), "corpus/projects/huobi-global.md");
+        assert!(refused(&note("🚀🤖")).contains("--slug"));
         assert!(
             refused(&note("fil")).contains("its ticker"),
             "name equal to a ticker"

@@ -340,6 +340,10 @@ pub struct AddArgs {
     /// Token ticker, e.g. FIL.
     #[arg(long, value_name = "T")]
     pub ticker: Option<String>,
+    /// The note's file name without `.md` (default: made from the name), e.g.
+    /// huobi-global.
+    #[arg(long, value_name = "SLUG")]
+    pub slug: Option<String>,
     /// Website URL.
     #[arg(long, value_name = "URL")]
     pub website: Option<String>,

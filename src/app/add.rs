@@ -42,6 +42,7 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
     };
     let new = NewNote {
         name: args.name,
+        file_stem: args.slug,
         ticker: args.ticker,
         website: args.website,
         aliases: args.aliases,

@@ -262,6 +262,15 @@ fn every_refusal_exits_2_and_leaves_the_corpus_untouched() {
         (vec!["🚀🤖"], "has no letter or digit"),
         (vec![".."], "has no letter or digit"),
         (vec!["  "], "the name is empty"),
+        (
+            vec!["Newproj", "--slug", "../x"],
+            "--slug `../x` must be lower-case ASCII letters and digits joined by single hyphens",
+        ),
+        (vec!["Newproj", "--slug", "New Proj"], "e.g. `new-proj`"),
+        (
+            vec!["Newproj", "--slug", "akash"],
+            "the file name `akash.md` (from --slug) is already used by corpus/projects/akash.md",
+        ),
     ];
     let before = env.snapshot();
     for (args, want) in &cases {
@@ -409,6 +418,46 @@ fn a_name_in_another_script_gets_an_ascii_file_name_and_keeps_its_spelling() {
         let c: ClassifyJson = env.cmd(["classify", "--json", "--", name]).json();
         assert_eq!(c.results[0].path, path, "{name}");
     }
+}
+
+#[test]
+fn a_chosen_file_name_is_used_and_the_name_kept() {
+    let env = Env::shipped();
+    let path = "corpus/projects/huobi-global.md";
+    let out: AddJson = env
+        .cmd([
+            "add",
+            "--json",
+            "--slug",
+            "huobi-global",
+            "--description",
+            GPU_TEXT,
+            "--",
+            "火币",
+        ])
+        .json();
+    assert_eq!(out.path, path);
+    assert!(env.read(path).starts_with("---\nname: \"火币\"\n"));
+    let c: ClassifyJson = env.cmd(["classify", "--json", "--", "火币"]).json();
+    assert_eq!(c.results[0].path, path);
+    // Another name whose own file name would be free still cannot take that one.
+    let d = env
+        .cmd([
+            "add",
+            "--slug",
+            "huobi-global",
+            "--description",
+            GPU_TEXT,
+            "--",
+            "Huobi Global",
+        ])
+        .expect(2);
+    assert!(
+        d.stderr
+            .contains("is already used by corpus/projects/huobi-global.md"),
+        "{}",
+        d.stderr
+    );
 }
 
 #[test]
