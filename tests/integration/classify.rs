@@ -460,6 +460,7 @@ fn held_out_protocols_are_classified() {
         ("dev-40", 60, 0.75),
         ("dev-41", 60, 0.8),
         ("dev-42", 60, 0.8),
+        ("dev-43", 60, 0.8),
         ("dev-44", 60, 0.8),
     ] {
         let env = Env::copy_of(&repo().join("tests/fixtures").join(set));
