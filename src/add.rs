@@ -564,6 +564,13 @@ pub fn write(kb: &Kb, new: &NewNote) -> Result<PathBuf> {
             new.name
         )));
     }
+    // Never a path of another shape, even for a note that skipped `validate`.
+    if slugify(&slug) != slug {
+        return Err(invalid(format!(
+            "`{}` is not a file name aikb add writes",
+            shown(&slug)
+        )));
+    }
     let (text, _) = render_and_parse(new)?;
     let dir = kb.projects_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -938,5 +945,10 @@ mod tests {
             1,
             "no temporary file left"
         );
+        // A chosen file name that skipped `validate` still cannot leave the folder.
+        let mut escape = note("Escape");
+        escape.file_stem = Some("../escape".into());
+        assert!(matches!(write(&kb, &escape), Err(Error::Invalid(_))));
+        assert!(!tmp.path().join("corpus/escape.md").exists());
     }
 }
