@@ -254,13 +254,16 @@ pub fn validate(new: &NewNote, taxonomy: &Taxonomy, existing: &[Note]) -> Result
     if let Some(stem) = &new.file_stem {
         // Only what `slugify` could have made, so a chosen file name is as safe and as
         // portable as a generated one.
-        if stem.is_empty() || slugify(stem) != *stem {
+        let made = slugify(stem);
+        if stem.is_empty() || made != *stem {
+            let example = if made.is_empty() {
+                "huobi-global"
+            } else {
+                &made
+            };
             return Err(invalid(format!(
-                "--slug `{}` must be lower-case ASCII letters and digits joined by single hyphens, at most {MAX_SLUG_CHARS} characters, e.g. `{}`",
+                "--slug `{}` must be lower-case ASCII letters and digits joined by single hyphens, at most {MAX_SLUG_CHARS} characters, e.g. `{example}`",
                 shown(stem),
-                Some(slugify(stem))
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "huobi-global".into())
             )));
         }
     }
