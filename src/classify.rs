@@ -21,6 +21,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use serde::Serialize;
 
 use crate::corpus::Note;
+use crate::lexicon::{Lexicon, MAX_WORD_BYTES};
 use crate::taxonomy::{Field, Matcher, NEAR_GROUPS_MAX, NONE, Taxonomy};
 use crate::text::{contrast_spans, is_word_char, normalize_word, stemmer};
 use crate::wordmap::{WordMap, low_bytes};
@@ -93,6 +94,39 @@ pub struct Evidence<'c> {
     pub signal_id: usize,
 }
 
+/// The lexicon's vote on a text (see [`crate::lexicon`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LexiconVote<'c> {
+    /// The probability of each label (category ids and `none`) from the words alone.
+    pub probabilities: BTreeMap<&'c str, f64>,
+    /// The lexicon's own label: the most probable.
+    pub label: &'c str,
+    /// The label the signals alone gave.
+    pub signals: &'c str,
+    /// Whether the lexicon's label overruled the signals' (it beat theirs by more than
+    /// `lexicon.margin`), so that it is the answer.
+    pub overruled: bool,
+    /// The words that pull hardest toward the lexicon's label, strongest first.
+    pub words: Vec<LexiconWord>,
+}
+
+/// A word behind the lexicon's vote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LexiconWord {
+    /// The word as first written.
+    pub word: compact_str::CompactString,
+    /// How far it moves the vote toward the label (its share of the label's logit
+    /// over the average label's).
+    pub pull: f64,
+    /// Field of its first use.
+    pub field: Field,
+    /// File line of its first use.
+    pub line: usize,
+}
+
+/// How many words [`LexiconVote::words`] lists.
+pub const LEXICON_WORDS: usize = 8;
+
 /// The classifier's answer for one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification<'c> {
@@ -117,6 +151,8 @@ pub struct Classification<'c> {
     pub passing_mention: bool,
     /// Every signal that fired, strongest first.
     pub evidence: Vec<Evidence<'c>>,
+    /// The lexicon's vote, when the taxonomy names a lexicon.
+    pub lexicon: Option<LexiconVote<'c>>,
 }
 
 impl Classification<'_> {
@@ -538,6 +574,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Classifier<'t> {
     id: u64,
     taxonomy: &'t Taxonomy,
+    /// The taxonomy's learned lexicon, when it names one.
+    lexicon: Option<LexiconUse<'t>>,
     signals: Vec<SignalInfo>,
     terms: Vec<Term>,
     /// Every normalised word a term needs, with its plural `s` form: word → id.
@@ -779,9 +817,18 @@ impl<'t> Classifier<'t> {
             word_literals_by_first[usize::from(l.head[0])].push(j as u32);
         }
         let long_word = long_word_bytes(&vocabulary);
+        let lexicon = taxonomy
+            .lexicon_model()
+            .map(|(model, margin)| LexiconUse::new(model, margin, taxonomy));
+        let long_word = if lexicon.is_some() {
+            long_word.max(MAX_WORD_BYTES)
+        } else {
+            long_word
+        };
         Classifier {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             taxonomy,
+            lexicon,
             signals,
             terms,
             vocabulary,
@@ -834,6 +881,9 @@ impl<'t> Classifier<'t> {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             scratch.tally.reset(self.signals.len());
+            scratch
+                .lex
+                .reset(self.lexicon.as_ref().map_or(0, |l| l.model.len()));
             for (si, seg) in segments.iter().enumerate() {
                 scratch.plan.reset(self.patterns.len());
                 // What a body sets its subject against ("rather than a GPU market") is
@@ -859,6 +909,7 @@ impl<'t> Classifier<'t> {
                         near_found,
                         pending,
                         contrast,
+                        lex,
                         ..
                     } = &mut *scratch;
                     let mut sink = SegmentSink::new(pending, segments, si, contrast);
@@ -869,6 +920,8 @@ impl<'t> Classifier<'t> {
                     let mut terms = TermMatcher {
                         classifier: self,
                         field: 1 << field_rank(seg.field),
+                        segment: si as u32,
+                        lex,
                         run: u32::MAX,
                         partial,
                         next: next_partial,
@@ -896,8 +949,10 @@ impl<'t> Classifier<'t> {
                 self.match_patterns(seg, plan, &mut sink);
                 self.settle(pending, overruled, tally, segments);
             }
-            let Scratch { tally, score, .. } = &mut *scratch;
-            self.score(segments, tally, score)
+            let Scratch {
+                tally, score, lex, ..
+            } = &mut *scratch;
+            self.score(segments, tally, score, lex)
         })
     }
 
@@ -1107,10 +1162,16 @@ impl<'t> Classifier<'t> {
             literals,
             inner_hits,
         } = facts;
+        let mut lex = NO_LEX;
         let (id, exact) = if surface.len() > self.long_word {
             (NO_WORD, NO_WORD)
         } else {
             let n = normalize_word(surface, &self.stemmer);
+            if let Some(l) = &self.lexicon
+                && surface.len() <= MAX_WORD_BYTES
+            {
+                lex = l.model.row(&n).unwrap_or(NO_LEX);
+            }
             let id = self.vocabulary.get(n.as_str()).copied().unwrap_or(NO_WORD);
             let exact = self
                 .vocabulary
@@ -1183,6 +1244,7 @@ impl<'t> Classifier<'t> {
         WordInfo {
             extra,
             terms: facts_of_terms,
+            lex,
         }
     }
 
@@ -1385,6 +1447,7 @@ impl<'t> Classifier<'t> {
         segments: &[Segment<'_>],
         tally: &mut Tally,
         bufs: &mut ScoreBufs,
+        lex: &mut LexCounts,
     ) -> Classification<'_> {
         let t = &self.taxonomy.thresholds;
         tally.touched.sort_unstable();
@@ -1523,7 +1586,7 @@ impl<'t> Classifier<'t> {
             None
         };
         let in_scope = scope_score >= gate && passing.is_none();
-        if !in_scope || best < t.min_score || best <= 0.0 {
+        let mut c = if !in_scope || best < t.min_score || best <= 0.0 {
             let margin = if let Some(paragraphs) = passing {
                 // The share of the body that says nothing of AI.
                 1.0 - 1.0 / paragraphs as f64
@@ -1532,7 +1595,7 @@ impl<'t> Classifier<'t> {
             } else {
                 1.0 - (best.max(0.0) / t.min_score.max(f64::EPSILON))
             };
-            return Classification {
+            Classification {
                 category: NONE,
                 subcategory: None,
                 confidence: round3(margin.clamp(0.0, 1.0)),
@@ -1542,33 +1605,174 @@ impl<'t> Classifier<'t> {
                 secondary: Vec::new(),
                 passing_mention: passing.is_some(),
                 evidence,
-            };
+                lexicon: None,
+            }
+        } else {
+            let winner = order[0];
+            let confidence = ((best - second) / best).clamp(0.0, 1.0);
+            let secondary = order[1..]
+                .iter()
+                .filter(|&&c| {
+                    cat_scores[c] >= t.min_score && cat_scores[c] >= t.secondary_ratio * best
+                })
+                .map(|&c| self.taxonomy.categories[c].id.as_str())
+                .collect();
+            Classification {
+                category: &self.taxonomy.categories[winner].id,
+                subcategory: self.best_subcategory(winner, sub_scores),
+                confidence: round3(confidence),
+                scores,
+                scope_score: round3(scope_score),
+                scope_needed: round3(gate),
+                secondary,
+                passing_mention: false,
+                evidence,
+                lexicon: None,
+            }
+        };
+        if let Some(l) = &self.lexicon {
+            self.vote(l, &mut c, lex, segments, sub_scores);
         }
-        let winner = order[0];
-        let cat = &self.taxonomy.categories[winner];
-        let subcategory = sub_scores[self.sub_offsets[winner]..self.sub_offsets[winner + 1]]
+        c
+    }
+
+    /// The best-scoring subcategory of category `ci`, if any scores above zero.
+    fn best_subcategory(&self, ci: usize, sub_scores: &[f64]) -> Option<&str> {
+        let cat = &self.taxonomy.categories[ci];
+        sub_scores[self.sub_offsets[ci]..self.sub_offsets[ci + 1]]
             .iter()
             .enumerate()
             .filter(|(_, s)| **s > 0.0)
             .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-            .map(|(si, _)| cat.subcategories[si].id.as_str());
-        let confidence = ((best - second) / best).clamp(0.0, 1.0);
-        let secondary = order[1..]
-            .iter()
-            .filter(|&&c| cat_scores[c] >= t.min_score && cat_scores[c] >= t.secondary_ratio * best)
-            .map(|&c| self.taxonomy.categories[c].id.as_str())
-            .collect();
-        Classification {
-            category: &cat.id,
-            subcategory,
-            confidence: round3(confidence),
-            scores,
-            scope_score: round3(scope_score),
-            scope_needed: round3(gate),
-            secondary,
-            passing_mention: false,
-            evidence,
+            .map(|(si, _)| cat.subcategories[si].id.as_str())
+    }
+
+    /// The lexicon's vote on the words counted in `lex`: its probabilities and the
+    /// words behind its own label. When that label beats the signals' label by more
+    /// than the margin, and the signals' `none` is not a disclaimer's, it becomes the
+    /// answer: the subcategory is then the best the
+    /// signals found in the new category, else the lexicon's, and the confidence the
+    /// lexicon's margin over its runner-up.
+    fn vote<'c>(
+        &'c self,
+        l: &LexiconUse<'c>,
+        c: &mut Classification<'c>,
+        lex: &mut LexCounts,
+        segments: &[Segment<'_>],
+        sub_scores: &[f64],
+    ) {
+        let LexCounts {
+            counts,
+            first,
+            touched,
+            x,
+            picks,
+        } = lex;
+        l.model.vector(
+            touched
+                .iter()
+                .map(|&r| (r, counts[r as usize]))
+                .filter(|&(_, n)| n != EXCLUDED),
+            x,
+        );
+        let p = l.model.probabilities(x);
+        let own = crate::lexicon::argmax(&p);
+        let said = l.class_of(c.category);
+        let label = |k: usize| -> &'c str {
+            match l.category_of[k] {
+                Some(ci) => &self.taxonomy.categories[ci].id,
+                None => NONE,
+            }
+        };
+        let signals = c.category;
+        // A note that says it is not AI stays `none`: a negative scope signal that
+        // alone outweighs the gate (a disclaimer) is not for word counts to overrule.
+        let gate = self.taxonomy.thresholds.scope;
+        let disclaimed = c.is_none()
+            && c.evidence.iter().any(|e| {
+                let sig = &self.signals[e.signal_id];
+                sig.owner == Owner::Scope && sig.weight <= -gate
+            });
+        let overruled = own != said && p[own] - p[said] > l.margin && !disclaimed;
+        if overruled {
+            let mut sorted = p.clone();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            c.confidence = round3(sorted[0] - sorted.get(1).copied().unwrap_or(0.0));
+            c.category = label(own);
+            c.passing_mention = false;
+            match l.category_of[own] {
+                None => {
+                    c.subcategory = None;
+                    c.secondary.clear();
+                }
+                Some(ci) => {
+                    let cat = &self.taxonomy.categories[ci];
+                    c.subcategory = self.best_subcategory(ci, sub_scores).or_else(|| {
+                        let q = l.model.sub_probabilities(x);
+                        l.sub_of
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, (sc, _))| *sc == ci)
+                            .max_by(|a, b| q[a.0].total_cmp(&q[b.0]).then(b.0.cmp(&a.0)))
+                            .map(|(_, &(_, si))| cat.subcategories[si].id.as_str())
+                    });
+                    let id = cat.id.as_str();
+                    c.secondary.retain(|s| *s != id);
+                }
+            }
         }
+        // The words that pull hardest toward the lexicon's label, in text order of
+        // their first use for equal pulls.
+        picks.clear();
+        picks.extend(x.iter().filter_map(|&(row, v)| {
+            let pull = l.model.pull(row, v, own);
+            (pull > 0.0).then_some((pull, row))
+        }));
+        let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if picks.len() > LEXICON_WORDS {
+            picks.select_nth_unstable_by(LEXICON_WORDS - 1, strongest);
+            picks.truncate(LEXICON_WORDS);
+        }
+        picks.sort_unstable_by(strongest);
+        // File lines, counting each segment's line breaks once, in text order.
+        let mut spots: Vec<(u32, u32, usize)> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, row))| (first[row as usize].0, first[row as usize].1, i))
+            .collect();
+        spots.sort_unstable();
+        let mut lines = vec![0; picks.len()];
+        let mut at = (u32::MAX, 0, 0);
+        for &(segment, start, i) in &spots {
+            let seg = &segments[segment as usize];
+            if at.0 != segment {
+                at = (segment, 0, seg.line);
+            }
+            at.2 += crate::text::count_newlines(&seg.text.as_bytes()[at.1..start as usize]);
+            at.1 = start as usize;
+            lines[i] = at.2;
+        }
+        let words = picks
+            .iter()
+            .zip(lines)
+            .map(|(&(pull, row), line)| {
+                let (segment, start, end) = first[row as usize];
+                let seg = &segments[segment as usize];
+                LexiconWord {
+                    word: seg.text[start as usize..end as usize].into(),
+                    pull: round3(pull),
+                    field: seg.field,
+                    line,
+                }
+            })
+            .collect();
+        c.lexicon = Some(LexiconVote {
+            probabilities: (0..p.len()).map(|k| (label(k), round3(p[k]))).collect(),
+            label: label(own),
+            signals,
+            overruled,
+            words,
+        });
     }
 
     /// Tallies the hits of one segment, leaving out the positive hits that overlap
@@ -1682,6 +1886,9 @@ struct TermMatcher<'a, 'c, S> {
     classifier: &'a Classifier<'c>,
     /// The bit of the segment's field (see [`field_rank`]).
     field: u8,
+    /// The segment's index, and the lexicon's word counts.
+    segment: u32,
+    lex: &'a mut LexCounts,
     /// The run of the last word.
     run: u32,
     partial: &'a mut Vec<Partial>,
@@ -1757,12 +1964,17 @@ impl<S: HitSink> WordSink for TermMatcher<'_, '_, S> {
         let TermMatcher {
             classifier: c,
             field,
+            segment,
+            lex,
             run,
             partial,
             next,
             near,
             sink,
         } = self;
+        if info.lex != NO_LEX {
+            lex.see(info.lex, *field == NAME_BIT, *segment, &token);
+        }
         if token.run != *run {
             partial.clear();
             *run = token.run;
@@ -2211,6 +2423,100 @@ struct Scratch {
     pending: Vec<Hit>,
     /// The spans of the current segment's overruling hits.
     overruled: Vec<(u32, u32)>,
+    /// The lexicon words of the current classification.
+    lex: LexCounts,
+}
+
+/// The lexicon as the classifier uses it: each of its labels as a category index
+/// (`None` for `none`), each of its subcategory labels as indices.
+struct LexiconUse<'t> {
+    model: &'t Lexicon,
+    margin: f64,
+    category_of: Vec<Option<usize>>,
+    sub_of: Vec<(usize, usize)>,
+}
+
+impl<'t> LexiconUse<'t> {
+    /// The lexicon was checked against the taxonomy when it was attached.
+    fn new(model: &'t Lexicon, margin: f64, taxonomy: &Taxonomy) -> LexiconUse<'t> {
+        let cat = |id: &str| taxonomy.categories.iter().position(|c| c.id == id);
+        LexiconUse {
+            model,
+            margin,
+            category_of: model.classes().iter().map(|c| cat(c)).collect(),
+            sub_of: model
+                .subclasses()
+                .iter()
+                .map(|(c, s)| {
+                    let ci = cat(c).expect("checked lexicon");
+                    let si = taxonomy.categories[ci]
+                        .subcategories
+                        .iter()
+                        .position(|x| x.id == *s)
+                        .expect("checked lexicon");
+                    (ci, si)
+                })
+                .collect(),
+        }
+    }
+
+    /// The lexicon label of a category id or `none`.
+    fn class_of(&self, category: &str) -> usize {
+        self.model
+            .classes()
+            .iter()
+            .position(|c| c == category)
+            .expect("the lexicon has every label")
+    }
+}
+
+/// [`LexCounts::counts`] of a word of the note's name: not counted.
+const EXCLUDED: u32 = u32::MAX;
+
+/// The field bit of [`Field::Name`] (see [`field_rank`]).
+const NAME_BIT: u8 = 1;
+
+/// The lexicon words of one classification: per row, its count and first use.
+#[derive(Default)]
+struct LexCounts {
+    /// Per row: how often the tags and body use it ([`EXCLUDED`] for a name word).
+    counts: Vec<u32>,
+    /// Per row: segment and span of its first use.
+    first: Vec<(u32, u32, u32)>,
+    /// The rows used, in order of first use.
+    touched: Vec<u32>,
+    /// The feature vector.
+    x: Vec<(u32, f32)>,
+    /// The words picked for the vote's evidence: pull and row.
+    picks: Vec<(f64, u32)>,
+}
+
+impl LexCounts {
+    fn reset(&mut self, rows: usize) {
+        for &r in &self.touched {
+            self.counts[r as usize] = 0;
+        }
+        self.touched.clear();
+        if self.counts.len() != rows {
+            self.counts.clear();
+            self.counts.resize(rows, 0);
+            self.first.resize(rows, (0, 0, 0));
+        }
+    }
+
+    #[inline]
+    fn see(&mut self, row: u32, name: bool, segment: u32, token: &Token) {
+        let n = &mut self.counts[row as usize];
+        if *n == 0 {
+            self.touched.push(row);
+            self.first[row as usize] = (segment, token.start, token.end);
+        }
+        *n = if name || *n == EXCLUDED {
+            EXCLUDED
+        } else {
+            *n + 1
+        };
+    }
 }
 
 /// The per-thread word cache. Notes share most of their vocabulary, so few words are
@@ -2425,7 +2731,12 @@ struct WordInfo {
     /// 1 + index into [`WordFacts::word_terms`] when some term starts with the word
     /// or goes on with it, else 0.
     terms: u32,
+    /// The word's lexicon row, or [`NO_LEX`].
+    lex: u32,
 }
+
+/// [`WordInfo::lex`] of a word the lexicon has no weights for.
+const NO_LEX: u32 = u32::MAX;
 
 /// A word of the text as the scan reports it: the run it belongs to (a run ends
 /// where sentence punctuation or another barrier comes between two words), its
@@ -2478,6 +2789,7 @@ thread_local! {
         contrast: Vec::new(),
         pending: Vec::new(),
         overruled: Vec::new(),
+        lex: LexCounts::default(),
     });
 }
 
@@ -3181,6 +3493,147 @@ categories:
             permute(&mut v, &mut order.to_vec());
             assert_eq!(v, want, "{order:?}");
         }
+    }
+
+    /// A two-category taxonomy with a lexicon trained on toy notes: GPU renting is
+    /// compute, token swapping is not AI; the signals know only `gpu` and `ai`.
+    fn tax_with_lexicon(margin: f64) -> Taxonomy {
+        let text = format!(
+            "version: 1\nthresholds:\n  scope: 2\n  min_score: 1\nlexicon:\n  file: l.tsv\n  margin: {margin}\nscope:\n  signals:\n    - {{term: ai, weight: 2}}\n    - {{term: not ai, weight: -6, overrules: true}}\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n          - {{term: gpu, weight: 3}}\n      - id: storage\n        label: S\n        description: d\n        signals:\n          - {{term: disk, weight: 3}}\n"
+        );
+        let mut tax = Taxonomy::parse(&text, "t.yaml").unwrap();
+        let st = stemmer();
+        let note = |body: &str, category: &str, sub: Option<&str>| crate::lexicon::Example {
+            words: crate::lexicon::segment_words(
+                &[Segment {
+                    field: Field::Body,
+                    text: body,
+                    line: 1,
+                }],
+                &st,
+            ),
+            category: category.into(),
+            subcategory: sub.map(Into::into),
+        };
+        let mut notes = Vec::new();
+        for filler in ["north", "south", "east", "west", "up", "down"] {
+            notes.push(note(
+                &format!("idle graphics hardware rented by the hour {filler}"),
+                "resources",
+                Some("compute"),
+            ));
+            notes.push(note(
+                &format!("archival files replicated across hosts {filler}"),
+                "resources",
+                Some("storage"),
+            ));
+            notes.push(note(
+                &format!("swap tokens and provide liquidity {filler}"),
+                "none",
+                None,
+            ));
+        }
+        let (lex, _) =
+            crate::lexicon::train(&notes, &tax, &crate::lexicon::TrainOptions::default()).unwrap();
+        tax.attach_lexicon(&lex.to_tsv(), "l.tsv").unwrap();
+        tax
+    }
+
+    #[test]
+    fn the_lexicon_overrules_the_signals_only_by_its_margin() {
+        // No signal fires: the signals say none, the words say compute.
+        let text = "Idle graphics hardware, rented by the hour.";
+        let tax = tax_with_lexicon(0.5);
+        let c = Classifier::new(&tax);
+        let r = c.classify_text(text);
+        let v = r.lexicon.as_ref().unwrap();
+        assert_eq!((r.category, r.subcategory), ("resources", Some("compute")));
+        assert!(
+            v.overruled && v.signals == NONE && v.label == "resources",
+            "{v:?}"
+        );
+        let total: f64 = v.probabilities.values().sum();
+        assert!((total - 1.0).abs() < 0.01, "{total}");
+        let words: Vec<&str> = v.words.iter().map(|w| w.word.as_str()).collect();
+        assert!(
+            words.contains(&"graphics") && words.contains(&"rented"),
+            "{words:?}"
+        );
+        assert!(v.words.iter().all(|w| w.pull > 0.0 && w.line == 1));
+        // At margin 1 the vote is only shown.
+        let tax = tax_with_lexicon(1.0);
+        let c = Classifier::new(&tax);
+        let r = c.classify_text(text);
+        assert_eq!(r.category, NONE);
+        let v = r.lexicon.unwrap();
+        assert!(!v.overruled && v.label == "resources");
+        // Words the lexicon reads as not AI overrule a weak signal.
+        let tax = tax_with_lexicon(0.5);
+        let c = Classifier::new(&tax);
+        let r = c.classify_text("Swap tokens with an AI GPU mascot and provide liquidity.");
+        assert_eq!(r.category, NONE);
+        assert_eq!(r.lexicon.unwrap().signals, "resources");
+    }
+
+    #[test]
+    fn a_disclaimer_is_not_overruled_by_the_lexicon() {
+        let tax = tax_with_lexicon(0.5);
+        let c = Classifier::new(&tax);
+        let r = c.classify_text("Idle graphics hardware rented by the hour; not AI.");
+        assert_eq!(r.category, NONE);
+        let v = r.lexicon.unwrap();
+        assert!(!v.overruled && v.label == "resources", "{v:?}");
+    }
+
+    #[test]
+    fn a_subcategory_the_signals_do_not_give_comes_from_the_lexicon() {
+        let tax = tax_with_lexicon(0.5);
+        let c = Classifier::new(&tax);
+        let r = c.classify_text("Archival files replicated across many hosts.");
+        assert_eq!((r.category, r.subcategory), ("resources", Some("storage")));
+    }
+
+    #[test]
+    fn the_scan_counts_the_words_training_counts() {
+        let tax = tax_with_lexicon(0.5);
+        let c = Classifier::new(&tax);
+        let (lex, _) = tax.lexicon_model().unwrap();
+        let st = stemmer();
+        let segs = [
+            Segment {
+                field: Field::Name,
+                text: "Graphics Hosts",
+                line: 2,
+            },
+            Segment {
+                field: Field::Tags,
+                text: "idle-hardware",
+                line: 3,
+            },
+            Segment {
+                field: Field::Body,
+                text: "Hosts rent idle hardware. Idle graphics, rented by the hour; tokens swap.\n\nFiles é replicated.",
+                line: 5,
+            },
+        ];
+        c.classify(&segs);
+        let scanned: BTreeMap<u32, u32> = SCRATCH.with(|s| {
+            let s = s.borrow();
+            s.lex
+                .touched
+                .iter()
+                .map(|&r| (r, s.lex.counts[r as usize]))
+                .filter(|&(_, n)| n != EXCLUDED)
+                .collect()
+        });
+        let trained: BTreeMap<u32, u32> = crate::lexicon::segment_words(&segs, &st)
+            .into_iter()
+            .filter_map(|(w, n)| Some((lex.row(&w)?, n)))
+            .collect();
+        assert_eq!(scanned, trained);
+        assert!(!trained.is_empty());
+        // The name's words count nowhere.
+        assert!(lex.row("graphic").is_none_or(|r| !scanned.contains_key(&r)));
     }
 
     #[test]

@@ -160,6 +160,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Compare predictions with the analysts' pinned labels.
     Eval(EvalArgs),
+    /// Learn the lexicon's word weights from the pinned notes.
+    Train(TrainArgs),
     /// Taxonomy tools.
     #[command(subcommand)]
     Taxonomy(TaxonomyCommand),
@@ -275,6 +277,27 @@ pub struct EvalArgs {
     /// Exit 1 when macro-F1 is below this.
     #[arg(long, value_name = "X")]
     pub min_macro_f1: Option<f64>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aikb train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Also learn from the pinned project notes of this knowledge base (a folder
+    /// holding `corpus/`); repeat for several.
+    #[arg(long = "from", value_name = "DIR")]
+    pub from: Vec<PathBuf>,
+    /// Write the lexicon here instead of the file `lexicon.file` in taxonomy.yaml names.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Inverse regularisation strength: larger fits the training notes more closely.
+    #[arg(long, value_name = "C", default_value_t = 16.0)]
+    pub c: f64,
+    /// Write nothing; exit 1 unless the lexicon on disk is what training gives.
+    #[arg(long)]
+    pub check: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

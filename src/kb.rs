@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::corpus::{CORPUS_DIR, PROJECTS_DIR};
 use crate::error::{Error, Result};
+use crate::lexicon::{DEFAULT_LEXICON, LEXICON_FILE};
 use crate::taxonomy::{DEFAULT_TAXONOMY, TAXONOMY_FILE};
 
 /// Paths of one knowledge base.
@@ -86,6 +87,7 @@ pub fn init(dir: &Path) -> Result<InitReport> {
     }
     for (name, content) in [
         (TAXONOMY_FILE, DEFAULT_TAXONOMY),
+        (LEXICON_FILE, DEFAULT_LEXICON),
         (".gitignore", ".aikb/\n"),
     ] {
         let p = dir.join(name);
@@ -111,6 +113,7 @@ mod tests {
         let root = tmp.path().join("kb");
         let r = init(&root).unwrap();
         assert!(r.created.contains(&"taxonomy.yaml".to_string()));
+        assert!(r.created.contains(&"lexicon.tsv".to_string()));
         let deep = root.join("corpus/projects");
         assert_eq!(Kb::discover(None, &deep).unwrap(), root);
         let again = init(&root).unwrap();

@@ -19,6 +19,7 @@ pub mod eval;
 pub mod fsutil;
 pub mod index;
 pub mod kb;
+pub mod lexicon;
 pub mod mention;
 pub mod par;
 pub mod project;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::classify::{Classification, Classifier, Evidence};
+use crate::classify::{Classification, Classifier, Evidence, LexiconVote};
 use crate::corpus::{Kind, Note};
 
 /// The analyst's pinned label.
@@ -47,9 +47,18 @@ pub struct ProjectResult<'c> {
     /// True when the note names AI only in passing (one paragraph of a long body), so
     /// the prediction is `none` although the scope score cleared the gate.
     pub passing_mention: bool,
+    /// The lexicon's vote (probabilities, the words behind it, whether it overruled
+    /// the signals), when the taxonomy names a lexicon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<LexiconVote<'c>>,
 }
 
 impl<'c> ProjectResult<'c> {
+    /// True when the lexicon's vote, not the signals, gave the predicted label.
+    pub fn by_lexicon(&self) -> bool {
+        self.lexicon.as_ref().is_some_and(|v| v.overruled)
+    }
+
     /// Classifies a project note (its pinned label is ignored for the prediction).
     pub fn new(note: &Note, classifier: &'c Classifier<'_>) -> ProjectResult<'c> {
         Self::from_classification(note, classifier.classify_note(note))
@@ -76,6 +85,7 @@ impl<'c> ProjectResult<'c> {
             scope_score: c.scope_score,
             scope_needed: c.scope_needed,
             passing_mention: c.passing_mention,
+            lexicon: c.lexicon,
         }
     }
 
@@ -112,7 +122,18 @@ impl<'c> ProjectResult<'c> {
     }
 
     /// Top evidence terms (positive, for the winning category), at most `n`.
+    /// When the lexicon overruled the signals, the words behind its vote instead.
     pub fn top_terms(&self, n: usize) -> Vec<String> {
+        if let Some(v) = self.lexicon.as_ref().filter(|v| v.overruled) {
+            let mut out: Vec<String> = Vec::new();
+            for w in &v.words {
+                let w = w.word.to_lowercase().to_string();
+                if out.len() < n && !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+            return out;
+        }
         self.matched_texts(n, |e| {
             e.weight > 0.0
                 && *e.category == *self.category

@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use crate::classify::Evidence;
+use crate::classify::{Evidence, LEXICON_WORDS, LexiconVote};
 use crate::eval::{Evaluation, Lint};
 use crate::index::IndexStats;
 use crate::project::ProjectResult;
@@ -150,6 +150,9 @@ fn label(cat: &str, sub: Option<&str>) -> String {
 /// Why a project came out `none`: its AI evidence against what it needed, and the
 /// strongest evidence against; or no category scoring enough.
 pub fn why_none(r: &ProjectResult) -> String {
+    if let Some(v) = r.lexicon.as_ref().filter(|v| v.overruled) {
+        return format!("{} (the signals said {})", lexicon_cell(v), v.signals);
+    }
     if r.passing_mention {
         let line = r
             .evidence
@@ -212,10 +215,10 @@ pub fn classify(
                 label(r.category, r.subcategory),
                 pct(r.confidence),
                 pinned,
-                if r.category == crate::taxonomy::NONE {
-                    why_none(r)
-                } else {
-                    clip_all(&r.top_terms(3))
+                match &r.lexicon {
+                    _ if r.category == crate::taxonomy::NONE => why_none(r),
+                    Some(v) if v.overruled => lexicon_cell(v),
+                    _ => clip_all(&r.top_terms(3)),
                 },
             ]
         })
@@ -274,9 +277,59 @@ pub fn classify(
             for e in &r.evidence {
                 writeln!(w, "    {}", evidence(e))?;
             }
+            if let Some(v) = &r.lexicon {
+                for l in lexicon_lines(v, LEXICON_WORDS) {
+                    writeln!(w, "    {l}")?;
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A table cell for a label the lexicon gave: `lexicon 84%: swap, lending, pool`.
+fn lexicon_cell(v: &LexiconVote) -> String {
+    let p = v.probabilities.get(v.label).copied().unwrap_or(0.0);
+    let words: Vec<String> = v.words.iter().take(3).map(|w| w.word.to_string()).collect();
+    format!("lexicon {}: {}", pct(p), clip_all(&words))
+}
+
+/// The lexicon's vote in words: its probabilities and whether it decided, then the
+/// words behind it with their pull and place.
+pub fn lexicon_lines(v: &LexiconVote, n: usize) -> Vec<String> {
+    let mut probs: Vec<(&str, f64)> = v.probabilities.iter().map(|(k, p)| (*k, *p)).collect();
+    probs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let probs: Vec<String> = probs.iter().map(|(k, p)| format!("{k} {p:.2}")).collect();
+    let verdict = if v.overruled {
+        format!("overrules the signals ({})", v.signals)
+    } else if v.label == v.signals {
+        "agrees with the signals".to_string()
+    } else {
+        format!("the signals' {} stands", v.signals)
+    };
+    let mut out = vec![format!("lexicon: {}; {verdict}", probs.join(", "))];
+    if !v.words.is_empty() {
+        let words: Vec<String> = v
+            .words
+            .iter()
+            .take(n)
+            .map(|w| {
+                format!(
+                    "{} +{:.2} ({}:{})",
+                    w.word,
+                    w.pull,
+                    w.field.as_str(),
+                    w.line
+                )
+            })
+            .collect();
+        out.push(format!(
+            "lexicon words for {}: {}",
+            v.label,
+            words.join(", ")
+        ));
+    }
+    out
 }
 
 fn scores(r: &ProjectResult) -> String {
@@ -376,6 +429,11 @@ pub fn evaluation(w: &mut dyn Write, e: &Evaluation, style: Style) -> io::Result
             }
             for ev in r.evidence.iter().take(6) {
                 writeln!(w, "    {}", evidence(ev))?;
+            }
+            if let Some(v) = &r.lexicon {
+                for l in lexicon_lines(v, 5) {
+                    writeln!(w, "    {l}")?;
+                }
             }
         }
     }

@@ -59,8 +59,11 @@ pub struct Report {
 pub struct Source {
     /// `version:` of the taxonomy file.
     pub taxonomy_version: u32,
-    /// Content hash of the taxonomy file (`Taxonomy::hash`).
+    /// Content hash of the taxonomy file and its lexicon (`Taxonomy::hash`).
     pub taxonomy_hash: String,
+    /// The lexicon file the taxonomy names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<String>,
     /// Notes read (projects plus articles).
     pub notes: usize,
     /// Project notes.
@@ -162,8 +165,11 @@ pub struct Entry {
     /// AI-relatedness (scope) score.
     pub scope_score: f64,
     /// Strongest evidence terms for the predicted category, at most [`TOP_TERMS`], each
-    /// cut to [`TERM_CHARS`] characters.
+    /// cut to [`TERM_CHARS`] characters: the lexicon's words when it gave the label.
     pub top_terms: Vec<String>,
+    /// True when the lexicon's vote overruled the signals' label.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_lexicon: bool,
     /// Number of article notes that mention the project.
     pub mentions: usize,
     /// Ids of those article notes.
@@ -287,6 +293,10 @@ pub fn build(notes: &[Note], classifier: &Classifier<'_>, skipped: usize) -> Rep
         generated_from: Source {
             taxonomy_version: tax.version,
             taxonomy_hash: tax.hash.clone(),
+            lexicon: tax
+                .lexicon_model()
+                .and(tax.lexicon.as_ref())
+                .map(|l| l.file.clone()),
             notes: notes.len(),
             projects,
             articles: notes.len() - projects,
@@ -337,6 +347,7 @@ fn entry(r: &ProjectResult, mentioned_in: Vec<String>, margin: f64) -> Entry {
             .iter()
             .map(|t| crate::text::truncate_chars(t, TERM_CHARS))
             .collect(),
+        by_lexicon: r.by_lexicon(),
         mentions: mentioned_in.len(),
         mentioned_in,
     }
@@ -373,8 +384,12 @@ fn write_markdown(md: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(md)?;
     write!(
         md,
-        "Generated from `{TAXONOMY_FILE}` version {} (content hash `{}`) and {} notes: {} project {} and {} article {}",
+        "Generated from `{TAXONOMY_FILE}` version {}{} (content hash `{}`) and {} notes: {} project {} and {} article {}",
         g.taxonomy_version,
+        g.lexicon
+            .as_ref()
+            .map(|l| format!(" with `{l}`"))
+            .unwrap_or_default(),
         g.taxonomy_hash,
         g.notes,
         g.projects,
@@ -676,6 +691,8 @@ fn confidence(e: &Entry) -> String {
 fn terms(e: &Entry) -> String {
     if e.top_terms.is_empty() {
         "—".to_string()
+    } else if e.by_lexicon {
+        cell(&format!("lexicon: {}", e.top_terms.join(", ")))
     } else {
         cell(&e.top_terms.join(", "))
     }

@@ -654,6 +654,7 @@ mod tests {
             scores: Default::default(),
             scope_score: 5.0,
             top_terms: vec![],
+            by_lexicon: false,
             mentions: 0,
             mentioned_in: vec![],
         }
@@ -680,6 +681,7 @@ mod tests {
             generated_from: Source {
                 taxonomy_version: 1,
                 taxonomy_hash: "abc".into(),
+                lexicon: None,
                 notes: 1,
                 projects: 1,
                 articles: 0,

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::error::{Diagnostic, Error, Result};
+use crate::lexicon::{DEFAULT_LEXICON, LEXICON_FILE, Lexicon};
 
 /// The default taxonomy, embedded in the binary for `aikb init`.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../taxonomy.yaml");
@@ -192,6 +194,31 @@ pub struct Taxonomy {
     /// Groups of words or phrases that mean the same to a reader; search expands a
     /// query term with the other members of its group.
     pub synonyms: Vec<Vec<String>>,
+    /// The learned lexicon the file names (`lexicon:`), if any.
+    pub lexicon: Option<LexiconSpec>,
+}
+
+/// `lexicon:` in the taxonomy: which lexicon file to read and how far its vote may go.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LexiconSpec {
+    /// The lexicon file, relative to the taxonomy file.
+    pub file: String,
+    /// The lexicon overrules the signals when the probability it gives its own label
+    /// exceeds the one it gives the signals' label by more than this (0 to 1; 1 never).
+    pub margin: f64,
+    /// Line and column of the `lexicon:` key.
+    #[serde(skip)]
+    pub at: (usize, usize),
+    /// The lexicon itself, once loaded ([`Taxonomy::load`] loads it; `parse` does not).
+    #[serde(skip)]
+    pub model: Option<Arc<Lexicon>>,
+}
+
+/// Default `lexicon.margin`.
+pub const LEXICON_MARGIN: f64 = 0.5;
+
+fn lexicon_margin() -> f64 {
+    LEXICON_MARGIN
 }
 
 /// What a label filter ([`Taxonomy::resolve_label`]) requires.
@@ -204,8 +231,67 @@ pub struct LabelFilter {
 }
 
 impl Taxonomy {
-    /// Loads and validates the taxonomy file at `path`.
+    /// Loads and validates the taxonomy file at `path`, and the lexicon it names.
     pub fn load(path: &Path) -> Result<Taxonomy> {
+        let mut tax = Taxonomy::load_rules(path)?;
+        tax.load_lexicon(path)?;
+        Ok(tax)
+    }
+
+    /// Reads the lexicon `lexicon.file` names (relative to the taxonomy at `path`),
+    /// checks its labels against the taxonomy and folds its content into
+    /// [`Taxonomy::hash`].
+    fn load_lexicon(&mut self, path: &Path) -> Result<()> {
+        let Some(spec) = &self.lexicon else {
+            return Ok(());
+        };
+        let file = path.parent().unwrap_or(Path::new(".")).join(&spec.file);
+        let shown = crate::text::printable(&spec.file).into_owned();
+        let bytes = std::fs::read(&file).map_err(|e| {
+            let tax = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            Error::Located(Diagnostic::new(
+                tax,
+                spec.at.0,
+                spec.at.1,
+                format!(
+                    "cannot read the lexicon `{shown}`: {e}; train one with `aikb train` or remove `lexicon:`"
+                ),
+            ))
+        })?;
+        let text = crate::text::utf8_or_diagnostic(&bytes, &shown).map_err(Error::Located)?;
+        self.attach_lexicon(text, &shown).map_err(Error::Located)
+    }
+
+    /// Parses lexicon text, checks it against the taxonomy and attaches it.
+    pub fn attach_lexicon(
+        &mut self,
+        text: &str,
+        shown: &str,
+    ) -> std::result::Result<(), Diagnostic> {
+        let lexicon = Lexicon::parse(text, shown)?;
+        lexicon.check(self, shown)?;
+        let mut h = blake3::Hasher::new();
+        h.update(self.hash.as_bytes());
+        h.update(text.as_bytes());
+        self.hash = h.finalize().to_hex()[..12].to_string();
+        if let Some(spec) = &mut self.lexicon {
+            spec.model = Some(Arc::new(lexicon));
+        }
+        Ok(())
+    }
+
+    /// The learned lexicon, when the taxonomy names one and it is loaded.
+    pub fn lexicon_model(&self) -> Option<(&Lexicon, f64)> {
+        let spec = self.lexicon.as_ref()?;
+        Some((spec.model.as_deref()?, spec.margin))
+    }
+
+    /// Loads and validates the taxonomy file at `path` without the lexicon it names
+    /// (which `aikb train` is about to write).
+    pub fn load_rules(path: &Path) -> Result<Taxonomy> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let shown = path.file_name().map_or_else(
             || path.display().to_string(),
@@ -237,10 +323,15 @@ impl Taxonomy {
         }
     }
 
-    /// The embedded default taxonomy.
+    /// The embedded default taxonomy, with the embedded lexicon.
     pub fn default_taxonomy() -> Taxonomy {
-        Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE)
-            .expect("the embedded taxonomy is validated by a unit test")
+        let mut tax = Taxonomy::parse(DEFAULT_TAXONOMY, TAXONOMY_FILE)
+            .expect("the embedded taxonomy is validated by a unit test");
+        if tax.lexicon.is_some() {
+            tax.attach_lexicon(DEFAULT_LEXICON, LEXICON_FILE)
+                .expect("the embedded lexicon is validated by a unit test");
+        }
+        tax
     }
     /// Every category id, then `none`: the values a category may take.
     pub fn category_ids(&self) -> Vec<&str> {
@@ -326,6 +417,16 @@ struct RawTaxonomy {
     categories: Vec<RawCategory>,
     #[serde(default)]
     synonyms: Vec<Spanned<Vec<String>>>,
+    #[serde(default)]
+    lexicon: Option<Spanned<RawLexicon>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLexicon {
+    file: String,
+    #[serde(default = "lexicon_margin")]
+    margin: f64,
 }
 
 #[derive(Deserialize)]
@@ -438,14 +539,42 @@ impl Validator<'_> {
             .into_iter()
             .filter_map(|g| self.synonym_group(g))
             .collect();
+        let lexicon = raw.lexicon.and_then(|l| self.lexicon(l));
         Taxonomy {
             synonyms,
+            lexicon,
             version: raw.version.value,
             hash: blake3::hash(text.as_bytes()).to_hex()[..12].to_string(),
             thresholds: raw.thresholds,
             scope,
             categories,
         }
+    }
+
+    fn lexicon(&mut self, raw: Spanned<RawLexicon>) -> Option<LexiconSpec> {
+        let at = pos(&raw);
+        let RawLexicon { file, margin } = raw.value;
+        let relative = Path::new(&file);
+        if file.trim().is_empty() || relative.is_absolute() {
+            self.err(
+                at,
+                format!("lexicon.file is `{file}`; it must be a path relative to the taxonomy"),
+            );
+            return None;
+        }
+        if !(margin.is_finite() && (0.0..=1.0).contains(&margin)) {
+            self.err(
+                at,
+                format!("lexicon.margin is {margin}; it must be between 0 and 1"),
+            );
+            return None;
+        }
+        Some(LexiconSpec {
+            file,
+            margin,
+            at,
+            model: None,
+        })
     }
 
     fn thresholds(&mut self, t: &Thresholds, text: &str) {
@@ -851,6 +980,28 @@ mod tests {
         });
         let ids: Vec<_> = t.categories.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["infrastructure", "resources", "problems"]);
+        // The embedded lexicon fits the embedded taxonomy.
+        let with = Taxonomy::default_taxonomy();
+        let (lex, margin) = with
+            .lexicon_model()
+            .expect("the default taxonomy names a lexicon");
+        assert!(lex.len() > 1000 && margin > 0.0 && margin < 1.0);
+        assert_ne!(with.hash, t.hash, "the lexicon is part of the hash");
+    }
+
+    #[test]
+    fn lexicon_settings_are_checked() {
+        let with = |l: &str| format!("{MINI}lexicon:\n{l}");
+        assert!(Taxonomy::parse(&with("  file: l.tsv\n  margin: 0.4\n"), "t.yaml").is_ok());
+        let e = errors(&with("  file: l.tsv\n  margin: 1.5\n"));
+        assert!(e[0].contains("lexicon.margin is 1.5"), "{e:?}");
+        let e = errors(&with("  file: /etc/l.tsv\n"));
+        assert!(e[0].contains("relative"), "{e:?}");
+        let e = errors(&with("  file: l.tsv\n  weight: 2\n"));
+        assert!(e[0].contains("weight"), "{e:?}");
+        // `parse` reads no file: the lexicon is loaded by `load`.
+        let t = Taxonomy::parse(&with("  file: l.tsv\n"), "t.yaml").unwrap();
+        assert!(t.lexicon.is_some() && t.lexicon_model().is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod add;
 mod report;
 mod show;
+mod train;
 
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -198,6 +199,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Check(a) => check(&mut ctx, a.json),
         Command::Classify(a) => classify(&mut ctx, a),
         Command::Eval(a) => eval(&mut ctx, a),
+        Command::Train(a) => train::run(&mut ctx, a),
         Command::Taxonomy(TaxonomyCommand::Check(a)) => taxonomy_check(&mut ctx, a.json),
         Command::Report(a) => report::run(&mut ctx, a),
         Command::Show(a) => show::run(&mut ctx, a),
@@ -504,6 +506,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
             scope_score: c.scope_score,
             scope_needed: c.scope_needed,
             passing_mention: c.passing_mention,
+            lexicon: c.lexicon,
         }]
     } else {
         let notes = ctx.project_notes()?;

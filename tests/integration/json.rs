@@ -32,6 +32,29 @@ pub struct ClassifyResult {
     pub scope_score: f64,
     pub scope_needed: f64,
     pub passing_mention: bool,
+    /// Present when the taxonomy names a lexicon.
+    pub lexicon: Option<LexiconVote>,
+}
+
+/// The lexicon's vote.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconVote {
+    pub probabilities: BTreeMap<String, f64>,
+    pub label: String,
+    pub signals: String,
+    pub overruled: bool,
+    pub words: Vec<LexiconWord>,
+}
+
+/// A word behind the lexicon's vote.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconWord {
+    pub word: String,
+    pub pull: f64,
+    pub field: String,
+    pub line: usize,
 }
 
 /// An analyst's pinned label.

@@ -14,3 +14,5 @@ mod classify;
 mod report;
 // `aikb add`.
 mod add;
+// `aikb train` and the lexicon.
+mod train;

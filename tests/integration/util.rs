@@ -23,21 +23,20 @@ impl Env {
         Env::copy_of(&repo())
     }
 
-    /// A copy of the knowledge base at `src` (taxonomy.yaml + corpus/ + reports/ if present).
+    /// A copy of the knowledge base at `src` (taxonomy.yaml, lexicon.tsv, corpus/ and
+    /// reports/ if present; the shipped taxonomy and lexicon otherwise).
     pub fn copy_of(src: &Path) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["taxonomy.yaml", "corpus", "reports"] {
+        for name in ["taxonomy.yaml", "lexicon.tsv", "corpus", "reports"] {
             let from = src.join(name);
             if from.exists() {
                 copy_tree(&from, &dir.path().join(name));
             }
         }
-        if !dir.path().join("taxonomy.yaml").exists() {
-            fs::copy(
-                repo().join("taxonomy.yaml"),
-                dir.path().join("taxonomy.yaml"),
-            )
-            .unwrap();
+        for name in ["taxonomy.yaml", "lexicon.tsv"] {
+            if !dir.path().join(name).exists() {
+                fs::copy(repo().join(name), dir.path().join(name)).unwrap();
+            }
         }
         Env { dir }
     }
@@ -165,6 +164,12 @@ pub struct Done {
 impl Run {
     pub fn env(mut self, k: &str, v: &str) -> Run {
         self.cmd.env(k, v);
+        self
+    }
+
+    /// One more argument: a path.
+    pub fn arg_path(mut self, path: &Path) -> Run {
+        self.cmd.arg(path);
         self
     }
 
