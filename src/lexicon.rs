@@ -234,6 +234,18 @@ impl Lexicon {
     /// once, and only subcategories the taxonomy defines. `path` names the lexicon.
     pub fn check(&self, taxonomy: &Taxonomy, path: &str) -> Result<(), Diagnostic> {
         let retrain = "; retrain it with `aikb train`";
+        let mut seen = std::collections::BTreeSet::new();
+        let subs = self.subclasses.iter().map(|(c, s)| format!("{c}/{s}"));
+        for label in self.classes.iter().cloned().chain(subs) {
+            if !seen.insert(label.clone()) {
+                return Err(Diagnostic::new(
+                    path,
+                    0,
+                    0,
+                    format!("label `{label}` is listed twice{retrain}"),
+                ));
+            }
+        }
         let wanted = taxonomy.category_ids();
         for c in &self.classes {
             if !wanted.contains(&c.as_str()) {
@@ -996,6 +1008,21 @@ mod tests {
         let swapped = format!("{}\n{}\n", lines[..last].join("\n"), lines[last - 1]);
         let e = Lexicon::parse(&swapped, "l.tsv").unwrap_err();
         assert_eq!(e.line, last + 1, "{e}");
+        // A label listed twice.
+        let twice = good.replace(
+            "labels\tresources\tproblems\tnone",
+            "labels\tresources\tproblems\tnone\tnone",
+        );
+        let twice = Lexicon::parse(&twice, "l.tsv");
+        assert!(
+            twice.is_err()
+                || twice
+                    .unwrap()
+                    .check(&tax, "l.tsv")
+                    .unwrap_err()
+                    .message
+                    .contains("twice")
+        );
         // Labels the taxonomy does not have.
         let other = good.replace(
             "labels\tresources\tproblems\tnone",

@@ -550,12 +550,34 @@ fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
     if json {
         write_json(
             ctx.out(),
-            &serde_json::json!({ "valid": true, "hash": tax.hash, "lint": lint }),
+            &serde_json::json!({
+                "valid": true,
+                "hash": tax.hash,
+                "lexicon": tax.lexicon.as_ref().zip(tax.lexicon_model()).map(|(spec, (lex, margin))| {
+                    serde_json::json!({
+                        "file": spec.file,
+                        "margin": margin,
+                        "words": lex.len(),
+                        "notes": lex.notes(),
+                    })
+                }),
+                "lint": lint,
+            }),
         )
         .map_err(io_out)?;
     } else {
         let style = ctx.style;
         render::lint(ctx.out(), &lint, style).map_err(io_out)?;
+        if let (Some(spec), Some((lex, margin))) = (&tax.lexicon, tax.lexicon_model()) {
+            writeln!(
+                ctx.out(),
+                "lexicon {}: {} words learned from {} pinned notes; overrules the signals by a margin of {margin}",
+                spec.file,
+                lex.len(),
+                lex.notes()
+            )
+            .map_err(io_out)?;
+        }
     }
     Ok(Exit::Success)
 }
