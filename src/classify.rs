@@ -124,6 +124,14 @@ pub struct LexiconWord {
     pub line: usize,
 }
 
+/// English function words (Lucene's list, which tantivy's English stop-word filter
+/// uses), left out of the words shown for a lexicon vote.
+const STOP_WORDS: [&str; 33] = [
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+];
+
 /// How many words [`LexiconVote::words`] lists.
 pub const LEXICON_WORDS: usize = 8;
 
@@ -1726,7 +1734,8 @@ impl<'t> Classifier<'t> {
         picks.clear();
         picks.extend(x.iter().filter_map(|&(row, v)| {
             let pull = l.model.pull(row, v, own);
-            (pull > 0.0).then_some((pull, row))
+            // Function words carry weight too, but name nothing a reader could check.
+            (pull > 0.0 && !STOP_WORDS.contains(&l.model.word(row))).then_some((pull, row))
         }));
         let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         if picks.len() > LEXICON_WORDS {

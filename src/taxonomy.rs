@@ -214,6 +214,9 @@ pub struct LexiconSpec {
     pub model: Option<Arc<Lexicon>>,
 }
 
+/// The largest lexicon file read.
+const LEXICON_MAX_BYTES: u64 = 64 << 20;
+
 /// Default `lexicon.margin`.
 pub const LEXICON_MARGIN: f64 = 0.5;
 
@@ -247,7 +250,16 @@ impl Taxonomy {
         };
         let file = path.parent().unwrap_or(Path::new(".")).join(&spec.file);
         let shown = crate::text::printable(&spec.file).into_owned();
-        let bytes = std::fs::read(&file).map_err(|e| {
+        let too_big = std::fs::metadata(&file).is_ok_and(|m| m.len() > LEXICON_MAX_BYTES);
+        let bytes = if too_big {
+            Err(std::io::Error::other(format!(
+                "larger than {} MiB",
+                LEXICON_MAX_BYTES >> 20
+            )))
+        } else {
+            std::fs::read(&file)
+        };
+        let bytes = bytes.map_err(|e| {
             let tax = path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
