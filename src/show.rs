@@ -326,6 +326,11 @@ pub fn render(w: &mut dyn Write, c: &Card, style: Style) -> io::Result<()> {
             ))
         )?;
     }
+    if let Some(v) = &r.lexicon {
+        for l in crate::render::lexicon_lines(v, 5) {
+            writeln!(w, "  {l}")?;
+        }
+    }
 
     writeln!(w)?;
     let n = c.mentions.len();
