@@ -253,6 +253,8 @@ fn classify_shows_the_lexicon_vote() {
         "{}",
         d.stdout
     );
+    let d = env.cmd(["show", "Render"]).expect(0);
+    assert!(d.stdout.contains("\n  lexicon: resources "), "{}", d.stdout);
 }
 
 #[test]
