@@ -212,6 +212,10 @@ pub struct LexiconSpec {
     /// The lexicon itself, once loaded ([`Taxonomy::load`] loads it; `parse` does not).
     #[serde(skip)]
     pub model: Option<Arc<Lexicon>>,
+    /// Why a lexicon that was read is not used: its labels are not the taxonomy's
+    /// (callers warn; classification then uses the signals alone).
+    #[serde(skip)]
+    pub unfit: Option<Diagnostic>,
 }
 
 /// The largest lexicon file read.
@@ -277,20 +281,27 @@ impl Taxonomy {
         self.attach_lexicon(text, &shown).map_err(Error::Located)
     }
 
-    /// Parses lexicon text, checks it against the taxonomy and attaches it.
+    /// Parses lexicon text, checks it against the taxonomy and attaches it; one whose
+    /// labels are not the taxonomy's is kept out, with the reason in
+    /// [`LexiconSpec::unfit`].
     pub fn attach_lexicon(
         &mut self,
         text: &str,
         shown: &str,
     ) -> std::result::Result<(), Diagnostic> {
         let lexicon = Lexicon::parse(text, shown)?;
-        lexicon.check(self, shown)?;
+        let fits = lexicon.check(self, shown);
         let mut h = blake3::Hasher::new();
         h.update(self.hash.as_bytes());
         h.update(text.as_bytes());
         self.hash = h.finalize().to_hex()[..12].to_string();
         if let Some(spec) = &mut self.lexicon {
-            spec.model = Some(Arc::new(lexicon));
+            // A lexicon trained for other categories is set aside, not an error: the
+            // taxonomy was edited, and the signals still classify until it is retrained.
+            match fits {
+                Ok(()) => spec.model = Some(Arc::new(lexicon)),
+                Err(d) => spec.unfit = Some(d),
+            }
         }
         Ok(())
     }
@@ -586,6 +597,7 @@ impl Validator<'_> {
             margin,
             at,
             model: None,
+            unfit: None,
         })
     }
 

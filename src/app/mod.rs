@@ -38,9 +38,14 @@ impl Ctx {
         &mut self.out
     }
 
-    /// Loads and validates the taxonomy.
+    /// Loads and validates the taxonomy, warning when its lexicon does not fit it.
     pub fn taxonomy(&self) -> Result<Taxonomy> {
-        Taxonomy::load(&self.kb.taxonomy)
+        let tax = Taxonomy::load(&self.kb.taxonomy)?;
+        if let Some(d) = tax.lexicon.as_ref().and_then(|l| l.unfit.as_ref()) {
+            warn_all(std::slice::from_ref(d));
+            eprintln!("aikb: warning: classifying by the taxonomy's signals alone");
+        }
+        Ok(tax)
     }
 
     /// Loads every note; parse problems are printed as warnings and skipped.

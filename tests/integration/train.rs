@@ -275,3 +275,25 @@ fn the_lexicon_decides_where_the_signals_have_nothing_to_say() {
         .expect(0);
     assert!(d.stdout.contains("lexicon "), "{}", d.stdout);
 }
+
+#[test]
+fn a_lexicon_for_other_labels_is_set_aside_with_a_warning() {
+    // The taxonomy was edited after training: the signals classify alone until the
+    // lexicon is retrained.
+    let env = Env::shipped();
+    let tax = env.read("taxonomy.yaml");
+    env.write(
+        "taxonomy.yaml",
+        &tax.replacen("      - id: storage\n", "      - id: archives\n", 1),
+    );
+    let d = env.cmd(["classify", "--json", "Render"]).expect(0);
+    assert!(
+        d.stderr.contains("lexicon.tsv: `resources/storage` is not a subcategory of the taxonomy; retrain it with `aikb train`"),
+        "{}",
+        d.stderr
+    );
+    assert!(d.stderr.contains("signals alone"), "{}", d.stderr);
+    let r: ClassifyJson = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(r.results[0].category, "resources");
+    assert!(r.results[0].lexicon.is_none());
+}
