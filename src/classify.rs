@@ -1701,7 +1701,9 @@ impl<'t> Classifier<'t> {
                 let sig = &self.signals[e.signal_id];
                 sig.owner == Owner::Scope && sig.weight <= -gate
             });
-        let overruled = own != said && p[own] - p[said] > l.margin && !disclaimed;
+        // On a handful of known words the vote is mostly the lexicon's prior.
+        let read_enough = x.len() >= l.min_words;
+        let overruled = own != said && p[own] - p[said] > l.margin && !disclaimed && read_enough;
         if overruled {
             let mut sorted = p.clone();
             sorted.sort_by(|a, b| b.total_cmp(a));
@@ -2441,6 +2443,7 @@ struct Scratch {
 struct LexiconUse<'t> {
     model: &'t Lexicon,
     margin: f64,
+    min_words: usize,
     category_of: Vec<Option<usize>>,
     sub_of: Vec<(usize, usize)>,
 }
@@ -2452,6 +2455,7 @@ impl<'t> LexiconUse<'t> {
         LexiconUse {
             model,
             margin,
+            min_words: taxonomy.lexicon_min_words(),
             category_of: model.classes().iter().map(|c| cat(c)).collect(),
             sub_of: model
                 .subclasses()
@@ -3507,8 +3511,12 @@ categories:
     /// A two-category taxonomy with a lexicon trained on toy notes: GPU renting is
     /// compute, token swapping is not AI; the signals know only `gpu` and `ai`.
     fn tax_with_lexicon(margin: f64) -> Taxonomy {
+        tax_with_lexicon_words(margin, 0)
+    }
+
+    fn tax_with_lexicon_words(margin: f64, min_words: usize) -> Taxonomy {
         let text = format!(
-            "version: 1\nthresholds:\n  scope: 2\n  min_score: 1\nlexicon:\n  file: l.tsv\n  margin: {margin}\nscope:\n  signals:\n    - {{term: ai, weight: 2}}\n    - {{term: not ai, weight: -6, overrules: true}}\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n          - {{term: gpu, weight: 3}}\n      - id: storage\n        label: S\n        description: d\n        signals:\n          - {{term: disk, weight: 3}}\n"
+            "version: 1\nthresholds:\n  scope: 2\n  min_score: 1\nlexicon:\n  file: l.tsv\n  margin: {margin}\n  min_words: {min_words}\nscope:\n  signals:\n    - {{term: ai, weight: 2}}\n    - {{term: not ai, weight: -6, overrules: true}}\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n          - {{term: gpu, weight: 3}}\n      - id: storage\n        label: S\n        description: d\n        signals:\n          - {{term: disk, weight: 3}}\n"
         );
         let mut tax = Taxonomy::parse(&text, "t.yaml").unwrap();
         let st = stemmer();
@@ -3582,6 +3590,19 @@ categories:
         let r = c.classify_text("Swap tokens with an AI GPU mascot and provide liquidity.");
         assert_eq!(r.category, NONE);
         assert_eq!(r.lexicon.unwrap().signals, "resources");
+    }
+
+    #[test]
+    fn a_vote_on_too_few_known_words_does_not_overrule() {
+        // "Idle graphics hardware, rented by the hour": seven words the toy lexicon knows.
+        let text = "Idle graphics hardware, rented by the hour.";
+        for (min_words, overruled) in [(7, true), (8, false)] {
+            let tax = tax_with_lexicon_words(0.5, min_words);
+            let c = Classifier::new(&tax);
+            let v = c.classify_text(text).lexicon.unwrap();
+            assert_eq!(v.overruled, overruled, "min_words {min_words}: {v:?}");
+            assert_eq!(v.label, "resources");
+        }
     }
 
     #[test]

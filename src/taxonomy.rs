@@ -206,6 +206,9 @@ pub struct LexiconSpec {
     /// The lexicon overrules the signals when the probability it gives its own label
     /// exceeds the one it gives the signals' label by more than this (0 to 1; 1 never).
     pub margin: f64,
+    /// The fewest distinct words the lexicon must know in a note before it may overrule
+    /// the signals: a vote on a handful of words is mostly its prior.
+    pub min_words: usize,
     /// Line and column of the `lexicon:` key.
     #[serde(skip)]
     pub at: (usize, usize),
@@ -226,6 +229,13 @@ pub const LEXICON_MARGIN: f64 = 0.5;
 
 fn lexicon_margin() -> f64 {
     LEXICON_MARGIN
+}
+
+/// Default `lexicon.min_words`.
+pub const LEXICON_MIN_WORDS: usize = 8;
+
+fn lexicon_min_words() -> usize {
+    LEXICON_MIN_WORDS
 }
 
 /// What a label filter ([`Taxonomy::resolve_label`]) requires.
@@ -310,6 +320,11 @@ impl Taxonomy {
     pub fn lexicon_model(&self) -> Option<(&Lexicon, f64)> {
         let spec = self.lexicon.as_ref()?;
         Some((spec.model.as_deref()?, spec.margin))
+    }
+
+    /// `lexicon.min_words`, when the taxonomy names a lexicon.
+    pub fn lexicon_min_words(&self) -> usize {
+        self.lexicon.as_ref().map_or(0, |l| l.min_words)
     }
 
     /// Loads and validates the taxonomy file at `path` without the lexicon it names
@@ -450,6 +465,8 @@ struct RawLexicon {
     file: String,
     #[serde(default = "lexicon_margin")]
     margin: f64,
+    #[serde(default = "lexicon_min_words")]
+    min_words: usize,
 }
 
 #[derive(Deserialize)]
@@ -576,7 +593,11 @@ impl Validator<'_> {
 
     fn lexicon(&mut self, raw: Spanned<RawLexicon>) -> Option<LexiconSpec> {
         let at = pos(&raw);
-        let RawLexicon { file, margin } = raw.value;
+        let RawLexicon {
+            file,
+            margin,
+            min_words,
+        } = raw.value;
         let relative = Path::new(&file);
         if file.trim().is_empty() || relative.is_absolute() {
             self.err(
@@ -592,9 +613,17 @@ impl Validator<'_> {
             );
             return None;
         }
+        if min_words > 10_000 {
+            self.err(
+                at,
+                format!("lexicon.min_words is {min_words}; it must be at most 10000"),
+            );
+            return None;
+        }
         Some(LexiconSpec {
             file,
             margin,
+            min_words,
             at,
             model: None,
             unfit: None,

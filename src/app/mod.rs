@@ -562,6 +562,7 @@ fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
                     serde_json::json!({
                         "file": spec.file,
                         "margin": margin,
+                        "min_words": spec.min_words,
                         "words": lex.len(),
                         "notes": lex.notes(),
                     })

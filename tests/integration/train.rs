@@ -297,3 +297,17 @@ fn a_lexicon_for_other_labels_is_set_aside_with_a_warning() {
     assert_eq!(r.results[0].category, "resources");
     assert!(r.results[0].lexicon.is_none());
 }
+
+#[test]
+fn a_terse_note_is_left_to_the_signals() {
+    // The name says what it is and the body says nothing: on two known words the
+    // lexicon's vote is its prior, which must not overrule the name's evidence.
+    let env = Env::shipped();
+    env.write(
+        "corpus/projects/acme.md",
+        "---\nname: Acme AI Agents\n---\nComing soon.\n",
+    );
+    let r: ClassifyJson = env.cmd(["classify", "--json", "acme"]).json();
+    assert_eq!(r.results[0].category, "infrastructure");
+    assert!(!r.results[0].lexicon.as_ref().unwrap().overruled);
+}
