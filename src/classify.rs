@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::corpus::Note;
 use crate::lexicon::{Lexicon, MAX_WORD_BYTES};
-use crate::taxonomy::{Field, Matcher, NEAR_GROUPS_MAX, NONE, Taxonomy};
+use crate::taxonomy::{Field, LexiconSpec, Matcher, NEAR_GROUPS_MAX, NONE, Taxonomy};
 use crate::text::{contrast_spans, is_word_char, normalize_word, stemmer};
 use crate::wordmap::{WordMap, low_bytes};
 
@@ -826,8 +826,8 @@ impl<'t> Classifier<'t> {
         }
         let long_word = long_word_bytes(&vocabulary);
         let lexicon = taxonomy
-            .lexicon_model()
-            .map(|(model, margin)| LexiconUse::new(model, margin, taxonomy));
+            .loaded_lexicon()
+            .map(|(spec, model)| LexiconUse::new(model, spec, taxonomy));
         let long_word = if lexicon.is_some() {
             long_word.max(MAX_WORD_BYTES)
         } else {
@@ -1480,20 +1480,7 @@ impl<'t> Classifier<'t> {
             let first = tally.accs[sig].first;
             (first.segment, first.start, k)
         }));
-        firsts.sort_unstable();
-        lines.clear();
-        lines.resize(firsts.len(), 0);
-        let mut at = (u32::MAX, 0, 0);
-        for &(segment, start, k) in firsts.iter() {
-            let seg = &segments[segment as usize];
-            if at.0 != segment {
-                at = (segment, 0, seg.line);
-            }
-            let (from, to) = (at.1 as usize, start as usize);
-            at.2 += crate::text::count_newlines(&seg.text.as_bytes()[from..to]);
-            at.1 = start;
-            lines[k] = at.2;
-        }
+        file_lines(segments, firsts, lines);
         cat_scores.clear();
         cat_scores.resize(ncat, 0.0);
         sub_scores.clear();
@@ -1705,9 +1692,11 @@ impl<'t> Classifier<'t> {
         let read_enough = x.len() >= l.min_words;
         let overruled = own != said && p[own] - p[said] > l.margin && !disclaimed && read_enough;
         if overruled {
-            let mut sorted = p.clone();
-            sorted.sort_by(|a, b| b.total_cmp(a));
-            c.confidence = round3(sorted[0] - sorted.get(1).copied().unwrap_or(0.0));
+            let runner_up = (0..p.len())
+                .filter(|&k| k != own)
+                .map(|k| p[k])
+                .fold(0.0, f64::max);
+            c.confidence = round3(p[own] - runner_up);
             c.category = label(own);
             c.passing_mention = false;
             match l.category_of[own] {
@@ -1745,24 +1734,13 @@ impl<'t> Classifier<'t> {
             picks.truncate(LEXICON_WORDS);
         }
         picks.sort_unstable_by(strongest);
-        // File lines, counting each segment's line breaks once, in text order.
         let mut spots: Vec<(u32, u32, usize)> = picks
             .iter()
             .enumerate()
             .map(|(i, &(_, row))| (first[row as usize].0, first[row as usize].1, i))
             .collect();
-        spots.sort_unstable();
-        let mut lines = vec![0; picks.len()];
-        let mut at = (u32::MAX, 0, 0);
-        for &(segment, start, i) in &spots {
-            let seg = &segments[segment as usize];
-            if at.0 != segment {
-                at = (segment, 0, seg.line);
-            }
-            at.2 += crate::text::count_newlines(&seg.text.as_bytes()[at.1..start as usize]);
-            at.1 = start as usize;
-            lines[i] = at.2;
-        }
+        let mut lines = Vec::new();
+        file_lines(segments, &mut spots, &mut lines);
         let words = picks
             .iter()
             .zip(lines)
@@ -1860,6 +1838,25 @@ impl<'t> Classifier<'t> {
                 )
             })
             .collect()
+    }
+}
+
+/// The file line of each spot `(segment, byte offset, k)` into `lines[k]`, counting
+/// each segment's line breaks once: the spots are put in text order first.
+fn file_lines(segments: &[Segment<'_>], spots: &mut [(u32, u32, usize)], lines: &mut Vec<usize>) {
+    spots.sort_unstable();
+    lines.clear();
+    lines.resize(spots.len(), 0);
+    let mut at = (u32::MAX, 0, 0);
+    for &(segment, start, k) in spots.iter() {
+        let seg = &segments[segment as usize];
+        if at.0 != segment {
+            at = (segment, 0, seg.line);
+        }
+        let (from, to) = (at.1 as usize, start as usize);
+        at.2 += crate::text::count_newlines(&seg.text.as_bytes()[from..to]);
+        at.1 = start;
+        lines[k] = at.2;
     }
 }
 
@@ -2450,12 +2447,12 @@ struct LexiconUse<'t> {
 
 impl<'t> LexiconUse<'t> {
     /// The lexicon was checked against the taxonomy when it was attached.
-    fn new(model: &'t Lexicon, margin: f64, taxonomy: &Taxonomy) -> LexiconUse<'t> {
+    fn new(model: &'t Lexicon, spec: &LexiconSpec, taxonomy: &Taxonomy) -> LexiconUse<'t> {
         let cat = |id: &str| taxonomy.categories.iter().position(|c| c.id == id);
         LexiconUse {
             model,
-            margin,
-            min_words: taxonomy.lexicon_min_words(),
+            margin: spec.margin,
+            min_words: spec.min_words,
             category_of: model.classes().iter().map(|c| cat(c)).collect(),
             sub_of: model
                 .subclasses()
@@ -3627,7 +3624,7 @@ categories:
     fn the_scan_counts_the_words_training_counts() {
         let tax = tax_with_lexicon(0.5);
         let c = Classifier::new(&tax);
-        let (lex, _) = tax.lexicon_model().unwrap();
+        let (_, lex) = tax.loaded_lexicon().unwrap();
         let st = stemmer();
         let segs = [
             Segment {

@@ -73,13 +73,25 @@ impl<'c> ProjectResult<'c> {
         ProjectResult {
             id: note.id.clone(),
             path: note.path.clone(),
-            name: note.title(),
+            pinned,
             ticker: note.front.ticker.clone(),
+            ..ProjectResult::for_text(note.title(), c)
+        }
+    }
+
+    /// Wraps the classification of raw text: `name` (a file name or `<stdin>`) stands
+    /// for the id and path; nothing is pinned.
+    pub fn for_text(name: String, c: Classification<'c>) -> ProjectResult<'c> {
+        ProjectResult {
+            id: name.clone(),
+            path: name.clone(),
+            name,
+            ticker: None,
+            pinned: None,
             category: c.category,
             subcategory: c.subcategory,
             confidence: c.confidence,
             scores: c.scores,
-            pinned,
             secondary: c.secondary,
             evidence: c.evidence,
             scope_score: c.scope_score,

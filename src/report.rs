@@ -293,10 +293,7 @@ pub fn build(notes: &[Note], classifier: &Classifier<'_>, skipped: usize) -> Rep
         generated_from: Source {
             taxonomy_version: tax.version,
             taxonomy_hash: tax.hash.clone(),
-            lexicon: tax
-                .lexicon_model()
-                .and(tax.lexicon.as_ref())
-                .map(|l| l.file.clone()),
+            lexicon: tax.loaded_lexicon().map(|(spec, _)| spec.file.clone()),
             notes: notes.len(),
             projects,
             articles: notes.len() - projects,

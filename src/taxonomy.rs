@@ -221,6 +221,19 @@ pub struct LexiconSpec {
     pub unfit: Option<Diagnostic>,
 }
 
+/// The taxonomy's path as diagnostics show it: the file name when the path is
+/// absolute or starts with `.`, else the path as given.
+fn shown_path(path: &Path) -> String {
+    if path.is_absolute() || path.starts_with(".") {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// The largest lexicon file read.
 const LEXICON_MAX_BYTES: u64 = 64 << 20;
 
@@ -274,12 +287,8 @@ impl Taxonomy {
             std::fs::read(&file)
         };
         let bytes = bytes.map_err(|e| {
-            let tax = path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
             Error::Located(Diagnostic::new(
-                tax,
+                shown_path(path),
                 spec.at.0,
                 spec.at.1,
                 format!(
@@ -316,30 +325,18 @@ impl Taxonomy {
         Ok(())
     }
 
-    /// The learned lexicon, when the taxonomy names one and it is loaded.
-    pub fn lexicon_model(&self) -> Option<(&Lexicon, f64)> {
+    /// The `lexicon:` settings and the lexicon, when the taxonomy names one and it is
+    /// loaded and fits.
+    pub fn loaded_lexicon(&self) -> Option<(&LexiconSpec, &Lexicon)> {
         let spec = self.lexicon.as_ref()?;
-        Some((spec.model.as_deref()?, spec.margin))
-    }
-
-    /// `lexicon.min_words`, when the taxonomy names a lexicon.
-    pub fn lexicon_min_words(&self) -> usize {
-        self.lexicon.as_ref().map_or(0, |l| l.min_words)
+        Some((spec, spec.model.as_deref()?))
     }
 
     /// Loads and validates the taxonomy file at `path` without the lexicon it names
     /// (which `aikb train` is about to write).
     pub fn load_rules(path: &Path) -> Result<Taxonomy> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let shown = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let shown = if path.is_absolute() || path.starts_with(".") {
-            shown
-        } else {
-            path.display().to_string()
-        };
+        let shown = shown_path(path);
         let text = crate::text::utf8_or_diagnostic(&bytes, &shown)
             .map_err(|d| Error::LocatedMany(vec![d]))?;
         Taxonomy::parse(text, &shown).map_err(Error::LocatedMany)
@@ -1035,9 +1032,10 @@ mod tests {
         assert_eq!(ids, ["infrastructure", "resources", "problems"]);
         // The embedded lexicon fits the embedded taxonomy.
         let with = Taxonomy::default_taxonomy();
-        let (lex, margin) = with
-            .lexicon_model()
+        let (spec, lex) = with
+            .loaded_lexicon()
             .expect("the default taxonomy names a lexicon");
+        let margin = spec.margin;
         assert!(lex.len() > 1000 && margin > 0.0 && margin < 1.0);
         assert_ne!(with.hash, t.hash, "the lexicon is part of the hash");
     }
@@ -1054,7 +1052,7 @@ mod tests {
         assert!(e[0].contains("weight"), "{e:?}");
         // `parse` reads no file: the lexicon is loaded by `load`.
         let t = Taxonomy::parse(&with("  file: l.tsv\n"), "t.yaml").unwrap();
-        assert!(t.lexicon.is_some() && t.lexicon_model().is_none());
+        assert!(t.lexicon.is_some() && t.loaded_lexicon().is_none());
     }
 
     #[test]

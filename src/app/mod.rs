@@ -496,23 +496,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
         } else {
             path.display().to_string()
         };
-        vec![ProjectResult {
-            id: name.clone(),
-            path: name.clone(),
-            name,
-            ticker: None,
-            category: c.category,
-            subcategory: c.subcategory,
-            confidence: c.confidence,
-            scores: c.scores,
-            pinned: None,
-            secondary: c.secondary,
-            evidence: c.evidence,
-            scope_score: c.scope_score,
-            scope_needed: c.scope_needed,
-            passing_mention: c.passing_mention,
-            lexicon: c.lexicon,
-        }]
+        vec![ProjectResult::for_text(name, c)]
     } else {
         let notes = ctx.project_notes()?;
         let selected = select(&notes, &a.targets)?;
@@ -558,10 +542,10 @@ fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
             &serde_json::json!({
                 "valid": true,
                 "hash": tax.hash,
-                "lexicon": tax.lexicon.as_ref().zip(tax.lexicon_model()).map(|(spec, (lex, margin))| {
+                "lexicon": tax.loaded_lexicon().map(|(spec, lex)| {
                     serde_json::json!({
                         "file": spec.file,
-                        "margin": margin,
+                        "margin": spec.margin,
                         "min_words": spec.min_words,
                         "words": lex.len(),
                         "notes": lex.notes(),
@@ -574,13 +558,14 @@ fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
     } else {
         let style = ctx.style;
         render::lint(ctx.out(), &lint, style).map_err(io_out)?;
-        if let (Some(spec), Some((lex, margin))) = (&tax.lexicon, tax.lexicon_model()) {
+        if let Some((spec, lex)) = tax.loaded_lexicon() {
             writeln!(
                 ctx.out(),
-                "lexicon {}: {} words learned from {} pinned notes; overrules the signals by a margin of {margin}",
+                "lexicon {}: {} words learned from {} pinned notes; overrules the signals by a margin of {}",
                 spec.file,
                 lex.len(),
-                lex.notes()
+                lex.notes(),
+                spec.margin
             )
             .map_err(io_out)?;
         }
