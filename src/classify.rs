@@ -1726,7 +1726,7 @@ impl<'t> Classifier<'t> {
         picks.extend(x.iter().filter_map(|&(row, v)| {
             let pull = l.model.pull(row, v, own);
             // Function words carry weight too, but name nothing a reader could check.
-            (pull > 0.0 && !STOP_WORDS.contains(&l.model.word(row))).then_some((pull, row))
+            (pull > 0.0 && !l.stop[row as usize]).then_some((pull, row))
         }));
         let strongest = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         if picks.len() > LEXICON_WORDS {
@@ -2443,6 +2443,8 @@ struct LexiconUse<'t> {
     min_words: usize,
     category_of: Vec<Option<usize>>,
     sub_of: Vec<(usize, usize)>,
+    /// Per row: whether the word is a function word, never shown for a vote.
+    stop: Vec<bool>,
 }
 
 impl<'t> LexiconUse<'t> {
@@ -2466,6 +2468,9 @@ impl<'t> LexiconUse<'t> {
                         .expect("checked lexicon");
                     (ci, si)
                 })
+                .collect(),
+            stop: (0..model.len() as u32)
+                .map(|row| STOP_WORDS.contains(&model.word(row)))
                 .collect(),
         }
     }
