@@ -130,11 +130,55 @@ pub fn parse(query: &str) -> Vec<Clause> {
         if token == "AND" || token == "OR" || token == "&&" || token == "||" {
             continue;
         }
+        // `tag: gpu`, as people type labels, is `tag:gpu`; a field name with nothing
+        // after it restricts nothing and is left out.
+        if let Some(field) = token.strip_suffix(':').filter(|f| is_label_field(f)) {
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+            if i == chars.len() {
+                continue;
+            }
+            let start = i;
+            if balanced && is_quote(chars[i]) {
+                i = (i + 1..chars.len())
+                    .find(|&j| is_quote(chars[j]))
+                    .map_or(chars.len(), |end| end + 1);
+            } else {
+                while i < chars.len() && !chars[i].is_whitespace() {
+                    i += 1;
+                }
+            }
+            let value: String = chars[start..i].iter().collect();
+            if let Some(target) = classify_token(&format!("{field}:{value}")) {
+                out.push(Clause { occur, target });
+            }
+            continue;
+        }
         if let Some(target) = classify_token(&token) {
             out.push(Clause { occur, target });
         }
     }
     out
+}
+
+/// The fields that name a label of a note, which `field: value` (with a space) may
+/// restrict; any other word before a colon is prose ("Note: ...").
+fn is_label_field(field: &str) -> bool {
+    matches!(
+        field.to_lowercase().as_str(),
+        "title"
+            | "name"
+            | "alias"
+            | "aliases"
+            | "ticker"
+            | "tag"
+            | "tags"
+            | "category"
+            | "subcategory"
+            | "kind"
+            | "id"
+    )
 }
 
 fn is_quote(c: char) -> bool {
@@ -274,6 +318,43 @@ mod tests {
                 value: "bit".into(),
                 prefix: true
             })
+        );
+    }
+
+    #[test]
+    fn a_label_field_takes_the_value_after_a_space() {
+        let field = |field: &str, value: &str| {
+            should(Target::Field {
+                field: field.into(),
+                value: value.into(),
+                prefix: false,
+            })
+        };
+        assert_eq!(
+            parse("Ticker: FET agents"),
+            vec![field("ticker", "FET"), should(t("agents"))]
+        );
+        assert_eq!(
+            parse("tag:  \"data markets\""),
+            vec![field("tag", "data markets")]
+        );
+        assert_eq!(
+            parse("-category: none"),
+            vec![Clause {
+                occur: Occur::MustNot,
+                target: Target::Field {
+                    field: "category".into(),
+                    value: "none".into(),
+                    prefix: false
+                }
+            }]
+        );
+        // With nothing after it, it is dropped; other words before a colon are prose.
+        assert_eq!(parse("gpu tag:"), vec![should(t("gpu"))]);
+        assert_eq!(parse("tag:"), vec![]);
+        assert_eq!(
+            parse("note: gpu"),
+            vec![should(t("note:")), should(t("gpu"))]
         );
     }
 

@@ -289,8 +289,9 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
             );
         } else {
             eprintln!(
-                "aikb: nothing to search for in `{query}`: stop words and operators \
-                 (AND, OR, *) match nothing on their own; give a word or a phrase"
+                "aikb: nothing to search for in `{query}`: stop words, operators \
+                 (AND, OR, *) and fields with no value (`tag:`) match nothing on their own; \
+                 give a word or a phrase"
             );
         }
     }

@@ -211,13 +211,22 @@ fn natural_language_and_punctuation_never_error() {
 #[test]
 fn a_query_with_nothing_to_search_says_so() {
     let env = Env::shipped();
-    for q in ["the", "AND", "OR OR", "*", "the of and", "\"the\""] {
+    for q in [
+        "the",
+        "AND",
+        "OR OR",
+        "*",
+        "the of and",
+        "\"the\"",
+        "tag:",
+        "the ticker: ",
+    ] {
         let (r, stderr) = search_no_hits(&env, &[q]);
         assert_eq!(r.total_hits, 0, "{q}");
         assert!(r.nothing_to_search, "{q}");
         assert!(
             stderr.contains(&format!(
-                "nothing to search for in `{q}`: stop words and operators"
+                "nothing to search for in `{q}`: stop words, operators"
             )),
             "{q}: {stderr}"
         );
@@ -561,17 +570,21 @@ fn power_syntax_and_filters() {
     let r = search(&env, &["storage", "-filecoin"]);
     assert!(r.hits.iter().all(|h| h.id != "projects/filecoin"));
     // A ticker filter as tickers are written in prose, with or without the sign.
-    for q in ["ticker:fil", "ticker:$FIL", "ticker:$fi*"] {
+    for q in ["ticker:fil", "ticker:$FIL", "ticker:$fi*", "Ticker: FIL"] {
         let r = search(&env, &[q]);
         assert_eq!(r.hits.len(), 1, "{q}");
         assert_eq!(r.hits[0].id, "projects/filecoin", "{q}");
     }
-    let r = search(&env, &["category:problems", "--limit", "50"]);
-    assert!(
-        r.hits
-            .iter()
-            .all(|h| h.category.as_deref() == Some("problems"))
-    );
+    for q in ["category:problems", "category: problems"] {
+        let r = search(&env, &[q, "--limit", "50"]);
+        assert!(r.hits.len() >= 3, "{q}");
+        assert!(
+            r.hits
+                .iter()
+                .all(|h| h.category.as_deref() == Some("problems")),
+            "{q}"
+        );
+    }
     let r = search(&env, &["data", "--kind", "article"]);
     assert!(r.hits.iter().all(|h| h.kind == "article"));
     let r = search(&env, &["data", "--category", "resources", "--limit", "50"]);
