@@ -504,7 +504,12 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
         crate::par::map(&selected, 64, |n| ProjectResult::new(n, &classifier))
     };
     if a.json {
-        write_json(ctx.out(), &serde_json::json!({ "results": results })).map_err(io_out)?;
+        /// The results as they are, not copied into a JSON tree first.
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            results: &'a [ProjectResult<'a>],
+        }
+        write_json(ctx.out(), &Out { results: &results }).map_err(io_out)?;
     } else {
         let style = ctx.style;
         render::classify(ctx.out(), &results, a.explain, style).map_err(io_out)?;
