@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::classify::{Evidence, LEXICON_WORDS, LexiconVote};
 use crate::eval::{Evaluation, Lint};
 use crate::index::IndexStats;
@@ -17,6 +19,79 @@ use crate::search::{SearchResults, Snippet};
 pub struct Style {
     /// Emit colours and bold.
     pub color: bool,
+}
+
+/// The escape codes [`Style`] writes; [`Printable`] lets these, and no other, through.
+const STYLE_CODES: [&[u8]; 6] = [
+    b"\x1b[0m",
+    b"\x1b[1m",
+    b"\x1b[2m",
+    b"\x1b[32m",
+    b"\x1b[33m",
+    b"\x1b[36m",
+];
+
+/// A writer that keeps control characters in what notes hold (names, snippets, paths)
+/// from reaching a terminal as commands: a title change, a cleared screen or a line
+/// overwritten by a carriage return. Each control character other than newline and tab
+/// is written as U+FFFD (a carriage return is dropped, so CRLF text reads as LF), except
+/// [`Style`]'s own colour codes when they arrive whole in one write. JSON passes
+/// unchanged: `serde_json` escapes every control character.
+pub struct Printable<W> {
+    inner: W,
+}
+
+impl<W: Write> Printable<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Printable<W> {
+        Printable { inner }
+    }
+}
+
+/// Whether `buf[i]` starts a control character: C0 but newline and tab, DEL, or C1
+/// (two bytes in UTF-8); its length in bytes.
+fn control_at(buf: &[u8], i: usize) -> Option<usize> {
+    match buf[i] {
+        b'\n' | b'\t' => None,
+        0..=0x1f | 0x7f => Some(1),
+        0xc2 if matches!(buf.get(i + 1), Some(0x80..=0x9f)) => Some(2),
+        _ => None,
+    }
+}
+
+impl<W: Write> Write for Printable<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let mut done = 0;
+        let mut i = 0;
+        while i < buf.len() {
+            let Some(len) = control_at(buf, i) else {
+                i += 1;
+                continue;
+            };
+            self.inner.write_all(&buf[done..i])?;
+            let rest = &buf[i..];
+            if let Some(code) = STYLE_CODES.iter().find(|c| rest.starts_with(c)) {
+                self.inner.write_all(code)?;
+                i += code.len();
+            } else {
+                if buf[i] != b'\r' {
+                    self.inner.write_all("\u{FFFD}".as_bytes())?;
+                }
+                i += len;
+            }
+            done = i;
+        }
+        self.inner.write_all(&buf[done..])
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl Style {
@@ -179,6 +254,11 @@ pub fn why_none(r: &ProjectResult) -> String {
     s
 }
 
+/// A table cell of a name: its whitespace, line breaks included, as single spaces.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Matched texts for a table cell, each cut to [`CELL_TERM_CHARS`] characters (a
 /// pattern or `near` match can span a sentence).
 fn clip_all(terms: &[String]) -> String {
@@ -210,8 +290,8 @@ pub fn classify(
                 }
             };
             [
-                r.name.clone(),
-                r.ticker.clone().unwrap_or_else(|| "-".into()),
+                one_line(&r.name),
+                r.ticker.as_deref().map_or_else(|| "-".into(), one_line),
                 label(r.category, r.subcategory),
                 pct(r.confidence),
                 pinned,
@@ -231,10 +311,11 @@ pub fn classify(
         "PINNED",
         "TOP EVIDENCE",
     ];
-    let mut widths = header.map(|h| h.chars().count());
+    // Columns as wide as a terminal shows them: an emoji or a CJK name takes two.
+    let mut widths = header.map(UnicodeWidthStr::width);
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+            widths[i] = widths[i].max(c.width());
         }
     }
     let line = |cells: &[String; 6]| -> String {
@@ -243,10 +324,7 @@ pub fn classify(
             if i == 5 {
                 s.push_str(c);
             } else {
-                s.push_str(&format!(
-                    "{c}{}  ",
-                    " ".repeat(widths[i] - c.chars().count())
-                ));
+                s.push_str(&format!("{c}{}  ", " ".repeat(widths[i] - c.width())));
             }
         }
         s.trim_end().to_string()
@@ -471,6 +549,34 @@ pub fn lint(w: &mut dyn Write, l: &Lint, style: Style) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let clean = |bytes: &[u8]| {
+            let mut out = Vec::new();
+            super::Printable::new(&mut out).write_all(bytes).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        // A title change, a bell, a C1 control sequence introducer, a delete.
+        assert_eq!(clean(b"a\x1b]0;pwned\x07b"), "a\u{FFFD}]0;pwned\u{FFFD}b");
+        assert_eq!(clean("x\u{9b}2Jy\x7f".as_bytes()), "x\u{FFFD}2Jy\u{FFFD}");
+        // A carriage return would overwrite the line; CRLF reads as LF.
+        assert_eq!(clean(b"safe\revil\r\nnext\tcell"), "safeevil\nnext\tcell");
+        // Other text, two-byte characters included, is untouched.
+        assert_eq!(clean("é Ā \u{a0} 🚀".as_bytes()), "é Ā \u{a0} 🚀");
+        // Style's own codes pass; other escape sequences do not.
+        let style = Style { color: true };
+        for painted in [
+            style.bold("b"),
+            style.dim("d"),
+            style.green("g"),
+            style.yellow("y"),
+            style.cyan("c"),
+        ] {
+            assert_eq!(clean(painted.as_bytes()), painted);
+        }
+        assert_eq!(clean(b"\x1b[2J"), "\u{FFFD}[2J");
+    }
+
     use super::*;
 
     #[test]

@@ -721,7 +721,8 @@ fn text(s: &str) -> String {
         ) {
             out.push('\\');
         }
-        out.push(c);
+        // A control character would reach a terminal that shows the file.
+        out.push(if c.is_control() { '\u{FFFD}' } else { c });
     }
     out
 }

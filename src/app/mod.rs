@@ -17,7 +17,7 @@ use crate::error::{Diagnostic, Error, Exit, Result};
 use crate::index::{self, IndexStats, KbIndex, UpdateOptions};
 use crate::kb::Kb;
 use crate::project::ProjectResult;
-use crate::render::{self, Style};
+use crate::render::{self, Printable, Style};
 use crate::search::{self, SearchOptions};
 use crate::taxonomy::Taxonomy;
 
@@ -29,7 +29,7 @@ pub struct Ctx {
     pub style: Style,
     /// Whether stderr is a terminal (for progress bars).
     pub stderr_tty: bool,
-    out: BufWriter<io::StdoutLock<'static>>,
+    out: Printable<BufWriter<io::StdoutLock<'static>>>,
 }
 
 impl Ctx {
@@ -153,7 +153,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         },
     };
     let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
-    let out = BufWriter::new(stdout.lock());
+    let out = Printable::new(BufWriter::new(stdout.lock()));
     // Commands that need no knowledge base.
     match &cli.command {
         Command::Init(args) => {
@@ -174,10 +174,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
                     .map_err(io_out)?;
                 }
             }
-            out.into_inner()
-                .map_err(|e| io_out(e.into_error()))?
-                .flush()
-                .map_err(io_out)?;
+            out.flush().map_err(io_out)?;
             return Ok(Exit::Success);
         }
         Command::Completions(args) => {

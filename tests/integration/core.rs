@@ -1106,3 +1106,48 @@ fn phrases_and_nearby_words_stay_within_a_clause() {
     // Two words searched together rank the note that writes them side by side first.
     assert_eq!(ids("model marketplace")[0], "articles/market");
 }
+
+#[test]
+fn control_characters_in_notes_never_reach_the_terminal() {
+    let env = Env::shipped();
+    // A title change, a bell, a colour, a carriage return and a newline, as YAML
+    // escapes in the name and ticker, and raw in the body.
+    env.write(
+        "corpus/projects/hostile.md",
+        "---\nname: \"Hostile\\e]0;pwned\\aPro\\rtocol\\nX\"\nticker: \"HX\\e[2J\"\n---\n\
+         Hostile is a DEX \u{1b}[31mfor swapping\u{7} tokens, with no AI at all.\n",
+    );
+    for args in [
+        vec!["--color", "always", "classify", "hostile"],
+        vec!["--color", "always", "classify", "--explain", "hostile"],
+        vec!["--color", "always", "search", "swapping"],
+        vec!["--color", "always", "show", "hostile"],
+    ] {
+        let d = env.cmd(&args).expect(0);
+        let bad: Vec<char> = d
+            .stdout
+            .chars()
+            .filter(|&c| c.is_control() && c != '\n')
+            .collect();
+        // Only the colour codes of the output itself: ESC followed by `[`, a style
+        // number and `m`, none of them the note's `[2J` or `[31m`.
+        assert!(
+            bad.iter().all(|&c| c == '\u{1b}'),
+            "{args:?}: {bad:?}\n{}",
+            d.stdout
+        );
+        for seq in ["\u{1b}]0;", "\u{1b}[2J", "\u{1b}[31m", "\u{7}", "\r"] {
+            assert!(!d.stdout.contains(seq), "{args:?}: {seq:?}\n{}", d.stdout);
+        }
+        assert!(d.stdout.contains('\u{FFFD}'), "{args:?}\n{}", d.stdout);
+    }
+    // The classify table keeps the name on one line.
+    let d = env.cmd(["classify", "hostile"]).expect(0);
+    assert_eq!(d.stdout.lines().count(), 2, "{}", d.stdout);
+    // JSON carries the name as written, escaped.
+    let d = env.cmd(["classify", "--json", "hostile"]).expect(0);
+    assert!(
+        d.stdout
+            .contains(r#""name": "Hostile\u001b]0;pwned\u0007Pro\rtocol\nX""#)
+    );
+}
