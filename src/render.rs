@@ -46,6 +46,11 @@ impl<W: Write> Printable<W> {
     pub fn new(inner: W) -> Printable<W> {
         Printable { inner }
     }
+
+    /// The writer underneath, for output that holds no raw control character (JSON).
+    pub fn raw(&mut self) -> &mut W {
+        &mut self.inner
+    }
 }
 
 /// Whether `buf[i]` starts a control character: C0 but newline and tab, DEL, or C1

@@ -86,7 +86,7 @@ pub fn run(ctx: &mut Ctx, args: AddArgs) -> Result<Exit> {
             dry_run: args.dry_run,
             note: args.dry_run.then_some(text.as_str()),
         };
-        write_json(ctx.out(), &out).map_err(io_out)?;
+        write_json(ctx.json_out(), &out).map_err(io_out)?;
     } else {
         let style = ctx.style;
         let out = ctx.out();

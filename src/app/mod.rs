@@ -33,9 +33,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Buffered standard output.
+    /// Buffered standard output, with control characters made visible.
     pub fn out(&mut self) -> &mut dyn Write {
         &mut self.out
+    }
+
+    /// Buffered standard output for JSON, which escapes control characters itself.
+    pub fn json_out(&mut self) -> &mut dyn Write {
+        self.out.raw()
     }
 
     /// Loads and validates the taxonomy, warning when its lexicon does not fit it.
@@ -310,7 +315,7 @@ fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
         );
     }
     if a.json {
-        write_json(ctx.out(), &JsonSearch::from(&results)).map_err(io_out)?;
+        write_json(ctx.json_out(), &JsonSearch::from(&results)).map_err(io_out)?;
     } else {
         let style = ctx.style;
         render::search(ctx.out(), &results, style).map_err(io_out)?;
@@ -401,7 +406,7 @@ fn index(ctx: &mut Ctx, a: crate::cli::IndexArgs) -> Result<Exit> {
     let (_, stats) = ctx.update_index(&tax, a.rebuild)?;
     warn_all(&stats.problems);
     if a.json {
-        write_json(ctx.out(), &stats).map_err(io_out)?;
+        write_json(ctx.json_out(), &stats).map_err(io_out)?;
     } else {
         render::index_stats(ctx.out(), &stats).map_err(io_out)?;
     }
@@ -413,7 +418,7 @@ fn check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
     let (notes, parse_problems) = corpus::load_all(&ctx.kb.root)?;
     let problems = crate::check::check(&notes, &parse_problems, &tax);
     if json {
-        write_json(ctx.out(), &serde_json::json!({ "notes": notes.len() + parse_problems.len(), "problems": problems }))
+        write_json(ctx.json_out(), &serde_json::json!({ "notes": notes.len() + parse_problems.len(), "problems": problems }))
             .map_err(io_out)?;
     } else {
         let out = ctx.out();
@@ -506,7 +511,7 @@ fn classify(ctx: &mut Ctx, a: crate::cli::ClassifyArgs) -> Result<Exit> {
         struct Out<'a> {
             results: &'a [ProjectResult<'a>],
         }
-        write_json(ctx.out(), &Out { results: &results }).map_err(io_out)?;
+        write_json(ctx.json_out(), &Out { results: &results }).map_err(io_out)?;
     } else {
         let style = ctx.style;
         render::classify(ctx.out(), &results, a.explain, style).map_err(io_out)?;
@@ -520,7 +525,7 @@ fn eval(ctx: &mut Ctx, a: crate::cli::EvalArgs) -> Result<Exit> {
     let notes = ctx.project_notes()?;
     let e = crate::eval::evaluate(&notes, &classifier);
     if a.json {
-        write_json(ctx.out(), &e).map_err(io_out)?;
+        write_json(ctx.json_out(), &e).map_err(io_out)?;
     } else {
         let style = ctx.style;
         render::evaluation(ctx.out(), &e, style).map_err(io_out)?;
@@ -541,7 +546,7 @@ fn taxonomy_check(ctx: &mut Ctx, json: bool) -> Result<Exit> {
     let lint = crate::eval::lint(&notes, &classifier);
     if json {
         write_json(
-            ctx.out(),
+            ctx.json_out(),
             &serde_json::json!({
                 "valid": true,
                 "hash": tax.hash,

@@ -71,7 +71,7 @@ pub fn run(ctx: &mut Ctx, args: ReportArgs) -> Result<Exit> {
         }
         if args.json {
             write_json(
-                ctx.out(),
+                ctx.json_out(),
                 &serde_json::json!({ "stale": stale, "current": current }),
             )
             .map_err(io_out)?;
@@ -94,7 +94,7 @@ pub fn run(ctx: &mut Ctx, args: ReportArgs) -> Result<Exit> {
         written.push(shown(name));
     }
     if args.json {
-        write_json(ctx.out(), &serde_json::json!({ "written": written })).map_err(io_out)?;
+        write_json(ctx.json_out(), &serde_json::json!({ "written": written })).map_err(io_out)?;
     } else {
         let out = ctx.out();
         for p in &written {

@@ -41,7 +41,7 @@ pub fn run(ctx: &mut Ctx, args: crate::cli::ShowArgs) -> Result<Exit> {
     let mut card = show::card(note, &articles, &classifier);
     card.similar = show::similar(&idx, &note.id, show::SIMILAR)?;
     if args.json {
-        write_json(ctx.out(), &card).map_err(io_out)?;
+        write_json(ctx.json_out(), &card).map_err(io_out)?;
     } else {
         let style = ctx.style;
         show::render(ctx.out(), &card, style).map_err(io_out)?;

@@ -70,7 +70,7 @@ pub fn run(ctx: &mut Ctx, args: TrainArgs) -> Result<Exit> {
     }
     if args.json {
         write_json(
-            ctx.out(),
+            ctx.json_out(),
             &serde_json::json!({
                 "file": shown,
                 "written": !args.check,
