@@ -92,6 +92,10 @@ pub struct Evidence<'c> {
     /// Index of the signal in [`Classifier::signal_labels`].
     #[serde(skip)]
     pub signal_id: usize,
+    /// Whether the signal overrules the hits it overlaps: a correction of a false
+    /// match ("classified as" against "classifier"), not a reason of its own.
+    #[serde(skip)]
+    pub overrules: bool,
 }
 
 /// The lexicon's vote on a text (see [`crate::lexicon`]).
@@ -1531,6 +1535,7 @@ impl<'t> Classifier<'t> {
                 line,
                 count: (names + tags + bodies) as usize,
                 signal_id: sig_idx,
+                overrules: sig.overrules,
             });
         }
         for ci in 0..ncat {

@@ -130,7 +130,10 @@ impl<'c> ProjectResult<'c> {
     /// The strongest evidence against AI-relatedness (negative scope signals), at most
     /// `n` matched texts.
     pub fn against_terms(&self, n: usize) -> Vec<String> {
-        self.matched_texts(n, |e| e.weight < 0.0 && e.category == "scope")
+        // A correction of a false match says nothing against AI of its own.
+        self.matched_texts(n, |e| {
+            e.weight < 0.0 && e.category == "scope" && !e.overrules
+        })
     }
 
     /// Top evidence terms (positive, for the winning category), at most `n`.
