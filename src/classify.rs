@@ -595,6 +595,8 @@ pub struct Classifier<'t> {
     /// Per vocabulary id, the term words (ids) it stands for: itself when a term uses
     /// it, and `gpu` for `gpus` (the stemmer keeps some plurals as they are).
     stands_for: FlatLists,
+    /// Vocabulary ids below this are term words; above, plural and written forms.
+    term_words: u32,
     /// The terms as a trie over their words (vocabulary ids); node 0 is the root.
     trie: Trie,
     /// Per vocabulary id, the trie nodes a term starts at when the word is its first:
@@ -680,7 +682,7 @@ impl<'t> Classifier<'t> {
                 });
             }
         };
-        for (owner, s) in owned {
+        for &(owner, s) in &owned {
             let idx = signals.len();
             let label = match (&s.label, &s.matcher) {
                 (Some(label), _) => label.clone(),
@@ -745,6 +747,39 @@ impl<'t> Classifier<'t> {
                 stands_for.push(Vec::new());
             }
             stands_for[plural].push(v);
+        }
+        // A short word in capitals (`MLS`, `IPFS`) is matched as written: it stands for
+        // the term words written that way (`ipfs`, whatever its stem), never for a
+        // shorter one whose plural it looks like (`ml`).
+        let mut written: Vec<(String, u32)> = Vec::new();
+        for (_, sig) in &owned {
+            let lists: Vec<&[String]> = match &sig.matcher {
+                Matcher::Terms(list) => vec![list],
+                Matcher::Near { groups, .. } => groups.iter().map(Vec::as_slice).collect(),
+                _ => Vec::new(),
+            };
+            for w in lists
+                .into_iter()
+                .flatten()
+                .filter(|t| !t.starts_with('='))
+                .flat_map(|t| t.split(' '))
+            {
+                let lower = w.to_ascii_lowercase();
+                if crate::text::is_short_acronym(&lower.to_ascii_uppercase())
+                    && let Some(&v) = vocabulary.get(normalize_word(w, &stemmer).as_str())
+                {
+                    written.push((format!("^{lower}"), v));
+                }
+            }
+        }
+        for (key, v) in written {
+            let id = word_id(&key, &mut vocabulary) as usize;
+            if id == stands_for.len() {
+                stands_for.push(Vec::new());
+            }
+            if !stands_for[id].contains(&v) {
+                stands_for[id].push(v);
+            }
         }
         let nodes = build_trie(&terms, &signals, &nears);
         let starts: Vec<Vec<u32>> = stands_for
@@ -845,6 +880,7 @@ impl<'t> Classifier<'t> {
             terms,
             vocabulary,
             stands_for,
+            term_words: term_words as u32,
             trie,
             starts,
             sub_offsets: std::iter::once(0)
@@ -1184,7 +1220,18 @@ impl<'t> Classifier<'t> {
             {
                 lex = l.model.row(&n).unwrap_or(NO_LEX);
             }
-            let id = self.vocabulary.get(n.as_str()).copied().unwrap_or(NO_WORD);
+            let word = self.vocabulary.get(n.as_str()).copied();
+            let id = if crate::text::is_short_acronym(crate::text::strip_acronym_plural(surface)) {
+                // See `written` in `Classifier::new`: a term word as it is, never a
+                // plural form.
+                self.vocabulary
+                    .get(format!("^{n}").as_str())
+                    .copied()
+                    .or(word.filter(|&v| v < self.term_words))
+            } else {
+                word
+            };
+            let id = id.unwrap_or(NO_WORD);
             let exact = self
                 .vocabulary
                 .get(exact_key(surface).as_str())
@@ -3177,6 +3224,23 @@ categories:
             "version: 1\nthresholds:\n  scope: 1\n  min_score: 1\nscope:\n  signals:\n    - term: ai\n      weight: 2\ncategories:\n  - id: resources\n    label: R\n    description: d\n    subcategories:\n      - id: compute\n        label: C\n        description: d\n        signals:\n{signals}"
         );
         Taxonomy::parse(&text, "t").unwrap()
+    }
+
+    #[test]
+    fn short_words_in_capitals_match_only_as_written() {
+        let t = tax_with(
+            "          - terms: [ml]\n            weight: 2\n          - terms: [ipfs, gpu]\n            weight: 2\n",
+        );
+        let c = Classifier::new(&t);
+        // `MLS` is not the plural of `ML`; lower case it is still stemmed as before.
+        assert_eq!(fired(&c, "AI and MLS groups.", "ml"), None);
+        assert_eq!(fired(&c, "AI and ML models.", "ml"), Some((1, "ML".into())));
+        assert_eq!(fired(&c, "AI: mls.", "ml"), Some((1, "mls".into())));
+        // A term written as the acronym is (`ipfs`, whose stem is `ipf`), and acronym
+        // plurals still stand for their singular.
+        assert_eq!(fired(&c, "AI on IPFS.", "ipfs"), Some((1, "IPFS".into())));
+        assert_eq!(fired(&c, "AI on GPUs.", "gpu"), Some((1, "GPUs".into())));
+        assert_eq!(fired(&c, "AI on GPU.", "gpu"), Some((1, "GPU".into())));
     }
 
     /// What a text's evidence says about the signal labelled `label`: (count, matched).

@@ -117,6 +117,11 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// reduced to their singular first.
 pub fn normalize_word(word: &str, stemmer: &rust_stemmers::Stemmer) -> String {
     let singular = strip_acronym_plural(word);
+    // A short word in capitals is an acronym or a ticker, not English to stem: `MLS`
+    // is not the plural of `ML`, nor `AIS` of `AI` (`IPFS`, `AWS` alike).
+    if is_short_acronym(singular) {
+        return singular.to_ascii_lowercase();
+    }
     let lower = singular.to_lowercase();
     stemmer.stem(&american_spelling(&lower)).into_owned()
 }
@@ -224,19 +229,25 @@ pub fn kept_plural_singular(stem: &str) -> Option<&str> {
 
 /// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
 pub fn strip_acronym_plural(word: &str) -> &str {
-    let Some(stem) = word.strip_suffix('s') else {
-        return word;
-    };
-    if stem.len() >= 2
-        && stem
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && stem.chars().any(|c| c.is_ascii_uppercase())
-    {
-        stem
-    } else {
-        word
+    match word.strip_suffix('s') {
+        Some(stem) if is_capitals(stem) => stem,
+        _ => word,
     }
+}
+
+/// A word of two to four ASCII capitals and digits, at least one a letter (`MLS`,
+/// `IPFS`, `L2`): an acronym or a ticker, which [`normalize_word`] does not stem.
+pub fn is_short_acronym(word: &str) -> bool {
+    word.len() <= 4 && is_capitals(word)
+}
+
+/// Two or more ASCII capitals and digits, at least one a letter (`GPU`, `L2`).
+fn is_capitals(word: &str) -> bool {
+    word.len() >= 2
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && word.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// The English stemmer used everywhere aikb normalises words.
@@ -745,6 +756,12 @@ mod tests {
         );
         assert_eq!(normalize_word("Markets", &s), normalize_word("market", &s));
         assert_eq!(normalize_word("status", &s), "status");
+        // Short words in capitals are acronyms and tickers, not plurals to stem.
+        assert_eq!(normalize_word("MLS", &s), "mls");
+        assert_ne!(normalize_word("MLS", &s), normalize_word("ML", &s));
+        assert_eq!(normalize_word("IPFS", &s), "ipfs");
+        assert_eq!(normalize_word("TEEs", &s), normalize_word("tee", &s));
+        assert_eq!(normalize_word("AGENTS", &s), normalize_word("agent", &s));
         assert_eq!(normalize_word("agents", &s), normalize_word("agent", &s));
     }
 
