@@ -543,6 +543,9 @@ pub fn update(
         }
     }
 
+    // Writing may classify notes, so the lexicon's words are needed from here on.
+    let completed = taxonomy.with_lexicon()?;
+    let taxonomy: &Taxonomy = &completed;
     // Something to write. Take the knowledge base's write lock first, then decide again:
     // another process may have created, rebuilt or updated the index while we waited.
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {

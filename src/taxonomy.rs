@@ -219,6 +219,10 @@ pub struct LexiconSpec {
     /// (callers warn; classification then uses the signals alone).
     #[serde(skip)]
     pub unfit: Option<Diagnostic>,
+    /// The lexicon's text and shown name, read and hashed but its words not parsed yet
+    /// ([`Taxonomy::load_deferred`]); [`Taxonomy::with_lexicon`] parses them.
+    #[serde(skip)]
+    pub deferred: Option<(Arc<str>, String)>,
 }
 
 /// The taxonomy's path as diagnostics show it: the file name when the path is
@@ -264,14 +268,39 @@ impl Taxonomy {
     /// Loads and validates the taxonomy file at `path`, and the lexicon it names.
     pub fn load(path: &Path) -> Result<Taxonomy> {
         let mut tax = Taxonomy::load_rules(path)?;
-        tax.load_lexicon(path)?;
+        tax.load_lexicon(path, true)?;
         Ok(tax)
+    }
+
+    /// Like [`Taxonomy::load`], but the lexicon's words are left unparsed until
+    /// [`Taxonomy::with_lexicon`]: its file is read, hashed and its labels checked, which
+    /// is all a command needs that finds the index current and classifies nothing
+    /// (parsing the words is most of the cost of loading).
+    pub fn load_deferred(path: &Path) -> Result<Taxonomy> {
+        let mut tax = Taxonomy::load_rules(path)?;
+        tax.load_lexicon(path, false)?;
+        Ok(tax)
+    }
+
+    /// This taxonomy with its lexicon's words parsed: itself when they are (or there
+    /// is no lexicon), else a copy. Fails on a corrupt lexicon, as [`Taxonomy::load`].
+    pub fn with_lexicon(&self) -> Result<std::borrow::Cow<'_, Taxonomy>> {
+        use std::borrow::Cow;
+        let Some((text, shown)) = self.lexicon.as_ref().and_then(|l| l.deferred.as_ref()) else {
+            return Ok(Cow::Borrowed(self));
+        };
+        let lexicon = Lexicon::parse(text, shown).map_err(Error::Located)?;
+        let mut full = self.clone();
+        let spec = full.lexicon.as_mut().expect("a lexicon is named");
+        spec.deferred = None;
+        spec.model = Some(Arc::new(lexicon));
+        Ok(Cow::Owned(full))
     }
 
     /// Reads the lexicon `lexicon.file` names (relative to the taxonomy at `path`),
     /// checks its labels against the taxonomy and folds its content into
     /// [`Taxonomy::hash`].
-    fn load_lexicon(&mut self, path: &Path) -> Result<()> {
+    fn load_lexicon(&mut self, path: &Path, words: bool) -> Result<()> {
         let Some(spec) = &self.lexicon else {
             return Ok(());
         };
@@ -297,7 +326,18 @@ impl Taxonomy {
             ))
         })?;
         let text = crate::text::utf8_or_diagnostic(&bytes, &shown).map_err(Error::Located)?;
-        self.attach_lexicon(text, &shown).map_err(Error::Located)
+        if words {
+            return self.attach_lexicon(text, &shown).map_err(Error::Located);
+        }
+        let header = Lexicon::parse_header(text, &shown).map_err(Error::Located)?;
+        self.fold_lexicon(header, text, &shown);
+        if let Some(spec) = &mut self.lexicon
+            && spec.unfit.is_none()
+        {
+            spec.model = None;
+            spec.deferred = Some((text.into(), shown));
+        }
+        Ok(())
     }
 
     /// Parses lexicon text, checks it against the taxonomy and attaches it; one whose
@@ -309,6 +349,13 @@ impl Taxonomy {
         shown: &str,
     ) -> std::result::Result<(), Diagnostic> {
         let lexicon = Lexicon::parse(text, shown)?;
+        self.fold_lexicon(lexicon, text, shown);
+        Ok(())
+    }
+
+    /// Folds a lexicon's text into the hash and attaches the lexicon if its labels are
+    /// the taxonomy's, else records why not.
+    fn fold_lexicon(&mut self, lexicon: Lexicon, text: &str, shown: &str) {
         let fits = lexicon.check(self, shown);
         let mut h = blake3::Hasher::new();
         h.update(self.hash.as_bytes());
@@ -322,13 +369,16 @@ impl Taxonomy {
                 Err(d) => spec.unfit = Some(d),
             }
         }
-        Ok(())
     }
 
     /// The `lexicon:` settings and the lexicon, when the taxonomy names one and it is
     /// loaded and fits.
     pub fn loaded_lexicon(&self) -> Option<(&LexiconSpec, &Lexicon)> {
         let spec = self.lexicon.as_ref()?;
+        debug_assert!(
+            spec.deferred.is_none(),
+            "the lexicon's words are parsed by `Taxonomy::with_lexicon` before use"
+        );
         Some((spec, spec.model.as_deref()?))
     }
 
@@ -624,6 +674,7 @@ impl Validator<'_> {
             at,
             model: None,
             unfit: None,
+            deferred: None,
         })
     }
 
@@ -1038,6 +1089,43 @@ mod tests {
         let margin = spec.margin;
         assert!(lex.len() > 1000 && margin > 0.0 && margin < 1.0);
         assert_ne!(with.hash, t.hash, "the lexicon is part of the hash");
+    }
+
+    #[test]
+    fn a_deferred_lexicon_is_the_loaded_one_once_parsed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let full = Taxonomy::load(&root.join("taxonomy.yaml")).unwrap();
+        let deferred = Taxonomy::load_deferred(&root.join("taxonomy.yaml")).unwrap();
+        assert_eq!(deferred.hash, full.hash);
+        let spec = deferred.lexicon.as_ref().unwrap();
+        assert!(spec.model.is_none() && spec.deferred.is_some());
+        assert_eq!(*deferred.with_lexicon().unwrap(), full);
+        assert!(matches!(
+            full.with_lexicon().unwrap(),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // A broken word line is found when the words are parsed, by line and column.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(root.join("taxonomy.yaml"), dir.path().join("taxonomy.yaml")).unwrap();
+        let lexicon = std::fs::read_to_string(root.join("lexicon.tsv")).unwrap();
+        let lines = lexicon.lines().count();
+        std::fs::write(
+            dir.path().join("lexicon.tsv"),
+            format!("{lexicon}zzzz\t1\tx\n"),
+        )
+        .unwrap();
+        let path = dir.path().join("taxonomy.yaml");
+        let deferred = Taxonomy::load_deferred(&path).unwrap();
+        let err = deferred.with_lexicon().unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("lexicon.tsv:{}:1: expected a word", lines + 1)),
+            "{err}"
+        );
+        assert_eq!(
+            Taxonomy::load(&path).unwrap_err().to_string(),
+            err,
+            "the same error either way"
+        );
     }
 
     #[test]

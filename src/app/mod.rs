@@ -45,12 +45,14 @@ impl Ctx {
 
     /// Loads and validates the taxonomy, warning when its lexicon does not fit it.
     pub fn taxonomy(&self) -> Result<Taxonomy> {
-        let tax = Taxonomy::load(&self.kb.taxonomy)?;
-        if let Some(d) = tax.lexicon.as_ref().and_then(|l| l.unfit.as_ref()) {
-            warn_all(std::slice::from_ref(d));
-            eprintln!("aikb: warning: classifying by the taxonomy's signals alone");
-        }
-        Ok(tax)
+        Ok(warn_unfit(Taxonomy::load(&self.kb.taxonomy)?))
+    }
+
+    /// The taxonomy with its lexicon's words left unparsed (see
+    /// [`Taxonomy::load_deferred`]), for commands that classify only when the index
+    /// needs an update (`search`, `index`); updating parses them.
+    pub fn taxonomy_deferred(&self) -> Result<Taxonomy> {
+        Ok(warn_unfit(Taxonomy::load_deferred(&self.kb.taxonomy)?))
     }
 
     /// Loads every note; parse problems are printed as warnings and skipped.
@@ -125,6 +127,15 @@ impl Ctx {
         }
         result
     }
+}
+
+/// Warns when the taxonomy's lexicon does not fit it.
+fn warn_unfit(tax: Taxonomy) -> Taxonomy {
+    if let Some(d) = tax.lexicon.as_ref().and_then(|l| l.unfit.as_ref()) {
+        warn_all(std::slice::from_ref(d));
+        eprintln!("aikb: warning: classifying by the taxonomy's signals alone");
+    }
+    tax
 }
 
 /// Prints a warning per diagnostic on stderr.
@@ -218,7 +229,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
 }
 
 fn search(ctx: &mut Ctx, a: crate::cli::SearchArgs) -> Result<Exit> {
-    let tax = ctx.taxonomy()?;
+    let tax = ctx.taxonomy_deferred()?;
     let as_is = if a.no_refresh {
         index::open_as_is(&ctx.kb, &tax)
     } else {
@@ -401,7 +412,7 @@ impl<'a> From<&'a search::SearchResults> for JsonSearch<'a> {
 }
 
 fn index(ctx: &mut Ctx, a: crate::cli::IndexArgs) -> Result<Exit> {
-    let tax = ctx.taxonomy()?;
+    let tax = ctx.taxonomy_deferred()?;
     // The summary says why the index was rebuilt.
     let (_, stats) = ctx.update_index(&tax, a.rebuild)?;
     warn_all(&stats.problems);
