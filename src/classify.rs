@@ -651,13 +651,15 @@ impl<'t> Classifier<'t> {
         };
         let mut patterns = Vec::new();
         let mut nears = Vec::new();
+        let mut written: Vec<(String, u32)> = Vec::new();
         // Adds the terms of one signal (or one `near` group), skipping terms that
         // normalise like an earlier one (`sell` after `selling`): one mention is one match.
         let add_terms = |list: &[String],
                          signal: usize,
                          near: Option<(usize, usize)>,
                          terms: &mut Vec<Term>,
-                         vocabulary: &mut HashMap<Box<str>, u32>| {
+                         vocabulary: &mut HashMap<Box<str>, u32>,
+                         written: &mut Vec<(String, u32)>| {
             let mut seen: Vec<Vec<u32>> = Vec::new();
             for t in list {
                 let words: Vec<u32> = match t.strip_prefix('=') {
@@ -667,7 +669,15 @@ impl<'t> Classifier<'t> {
                         .collect(),
                     None => t
                         .split(' ')
-                        .map(|w| word_id(&normalize_word(w, &stemmer), vocabulary))
+                        .map(|w| {
+                            let id = word_id(&normalize_word(w, &stemmer), vocabulary);
+                            // How a short word is written, for acronyms in notes
+                            // (see `written` below).
+                            if crate::text::is_short_acronym(&w.to_ascii_uppercase()) {
+                                written.push((format!("^{}", w.to_ascii_lowercase()), id));
+                            }
+                            id
+                        })
                         .collect(),
                 };
                 if seen.contains(&words) {
@@ -682,7 +692,7 @@ impl<'t> Classifier<'t> {
                 });
             }
         };
-        for &(owner, s) in &owned {
+        for (owner, s) in owned {
             let idx = signals.len();
             let label = match (&s.label, &s.matcher) {
                 (Some(label), _) => label.clone(),
@@ -711,7 +721,9 @@ impl<'t> Classifier<'t> {
                 overrules: s.overrules,
             });
             match &s.matcher {
-                Matcher::Terms(list) => add_terms(list, idx, None, &mut terms, &mut vocabulary),
+                Matcher::Terms(list) => {
+                    add_terms(list, idx, None, &mut terms, &mut vocabulary, &mut written)
+                }
                 Matcher::Pattern {
                     regex,
                     case_sensitive,
@@ -723,7 +735,14 @@ impl<'t> Classifier<'t> {
                 } => {
                     let ni = nears.len();
                     for (g, list) in groups.iter().enumerate() {
-                        add_terms(list, idx, Some((ni, g)), &mut terms, &mut vocabulary);
+                        add_terms(
+                            list,
+                            idx,
+                            Some((ni, g)),
+                            &mut terms,
+                            &mut vocabulary,
+                            &mut written,
+                        );
                     }
                     nears.push(Near {
                         signal: idx,
@@ -751,27 +770,6 @@ impl<'t> Classifier<'t> {
         // A short word in capitals (`MLS`, `IPFS`) is matched as written: it stands for
         // the term words written that way (`ipfs`, whatever its stem), never for a
         // shorter one whose plural it looks like (`ml`).
-        let mut written: Vec<(String, u32)> = Vec::new();
-        for (_, sig) in &owned {
-            let lists: Vec<&[String]> = match &sig.matcher {
-                Matcher::Terms(list) => vec![list],
-                Matcher::Near { groups, .. } => groups.iter().map(Vec::as_slice).collect(),
-                _ => Vec::new(),
-            };
-            for w in lists
-                .into_iter()
-                .flatten()
-                .filter(|t| !t.starts_with('='))
-                .flat_map(|t| t.split(' '))
-            {
-                let lower = w.to_ascii_lowercase();
-                if crate::text::is_short_acronym(&lower.to_ascii_uppercase())
-                    && let Some(&v) = vocabulary.get(normalize_word(w, &stemmer).as_str())
-                {
-                    written.push((format!("^{lower}"), v));
-                }
-            }
-        }
         for (key, v) in written {
             let id = word_id(&key, &mut vocabulary) as usize;
             if id == stands_for.len() {
@@ -2521,9 +2519,13 @@ impl<'t> LexiconUse<'t> {
                     (ci, si)
                 })
                 .collect(),
-            stop: (0..model.len() as u32)
-                .map(|row| STOP_WORDS.contains(&model.word(row)))
-                .collect(),
+            stop: {
+                let mut stop = vec![false; model.len()];
+                for row in STOP_WORDS.iter().filter_map(|w| model.row(w)) {
+                    stop[row as usize] = true;
+                }
+                stop
+            },
         }
     }
 
