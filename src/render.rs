@@ -259,11 +259,6 @@ pub fn why_none(r: &ProjectResult) -> String {
     s
 }
 
-/// A table cell of a name: its whitespace, line breaks included, as single spaces.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Matched texts for a table cell, each cut to [`CELL_TERM_CHARS`] characters (a
 /// pattern or `near` match can span a sentence).
 fn clip_all(terms: &[String]) -> String {
@@ -295,8 +290,10 @@ pub fn classify(
                 }
             };
             [
-                one_line(&r.name),
-                r.ticker.as_deref().map_or_else(|| "-".into(), one_line),
+                crate::text::one_line(&r.name),
+                r.ticker
+                    .as_deref()
+                    .map_or_else(|| "-".into(), crate::text::one_line),
                 label(r.category, r.subcategory),
                 pct(r.confidence),
                 pinned,

@@ -15,6 +15,7 @@ use crate::classify::Classifier;
 use crate::corpus::{Kind, Note};
 use crate::project::ProjectResult;
 use crate::taxonomy::{NONE, TAXONOMY_FILE};
+use crate::text::one_line;
 
 /// Version of the report's JSON shape; bumped on any incompatible change.
 pub const REPORT_VERSION: u32 = 1;
@@ -223,7 +224,7 @@ pub fn build(notes: &[Note], classifier: &Classifier<'_>, skipped: usize) -> Rep
         .map(|c| CategoryReport {
             id: c.id.clone(),
             label: c.label.clone(),
-            description: collapse(&c.description),
+            description: one_line(&c.description),
             count: 0,
             subcategories: c
                 .subcategories
@@ -231,7 +232,7 @@ pub fn build(notes: &[Note], classifier: &Classifier<'_>, skipped: usize) -> Rep
                 .map(|s| SubcategoryReport {
                     id: s.id.clone(),
                     label: s.label.clone(),
-                    description: collapse(&s.description),
+                    description: one_line(&s.description),
                     count: 0,
                     projects: Vec::new(),
                 })
@@ -348,11 +349,6 @@ fn entry(r: &ProjectResult, mentioned_in: Vec<String>, margin: f64) -> Entry {
         mentions: mentioned_in.len(),
         mentioned_in,
     }
-}
-
-/// Collapses whitespace runs (folded YAML descriptions) to single spaces.
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The JSON report: pretty-printed [`Report`] plus a newline.
@@ -714,7 +710,7 @@ fn cell(s: &str) -> String {
 /// Escapes running text: Markdown punctuation is backslash-escaped, whitespace collapsed.
 fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in collapse(s).chars() {
+    for c in one_line(s).chars() {
         if matches!(
             c,
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'

@@ -405,7 +405,7 @@ fn make_snippet(body: &str, generator: Option<&SnippetGenerator>) -> Snippet {
             return Snippet { text, highlights };
         }
     }
-    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = crate::text::one_line(body);
     Snippet {
         text: crate::text::truncate_chars(&flat, SNIPPET_CHARS),
         highlights: Vec::new(),

@@ -330,11 +330,9 @@ impl Taxonomy {
             return self.attach_lexicon(text, &shown).map_err(Error::Located);
         }
         let header = Lexicon::parse_header(text, &shown).map_err(Error::Located)?;
-        self.fold_lexicon(header, text, &shown);
-        if let Some(spec) = &mut self.lexicon
-            && spec.unfit.is_none()
+        if self.fold_lexicon(&header, text, &shown)
+            && let Some(spec) = &mut self.lexicon
         {
-            spec.model = None;
             spec.deferred = Some((text.into(), shown));
         }
         Ok(())
@@ -349,25 +347,32 @@ impl Taxonomy {
         shown: &str,
     ) -> std::result::Result<(), Diagnostic> {
         let lexicon = Lexicon::parse(text, shown)?;
-        self.fold_lexicon(lexicon, text, shown);
+        if self.fold_lexicon(&lexicon, text, shown)
+            && let Some(spec) = &mut self.lexicon
+        {
+            spec.model = Some(Arc::new(lexicon));
+        }
         Ok(())
     }
 
-    /// Folds a lexicon's text into the hash and attaches the lexicon if its labels are
-    /// the taxonomy's, else records why not.
-    fn fold_lexicon(&mut self, lexicon: Lexicon, text: &str, shown: &str) {
+    /// Folds a lexicon's text into the hash and checks its labels against the
+    /// taxonomy: true when they fit, else the reason is kept in
+    /// [`LexiconSpec::unfit`].
+    fn fold_lexicon(&mut self, lexicon: &Lexicon, text: &str, shown: &str) -> bool {
         let fits = lexicon.check(self, shown);
         let mut h = blake3::Hasher::new();
         h.update(self.hash.as_bytes());
         h.update(text.as_bytes());
         self.hash = h.finalize().to_hex()[..12].to_string();
-        if let Some(spec) = &mut self.lexicon {
+        match (fits, &mut self.lexicon) {
+            (Ok(()), _) => true,
             // A lexicon trained for other categories is set aside, not an error: the
             // taxonomy was edited, and the signals still classify until it is retrained.
-            match fits {
-                Ok(()) => spec.model = Some(Arc::new(lexicon)),
-                Err(d) => spec.unfit = Some(d),
+            (Err(d), Some(spec)) => {
+                spec.unfit = Some(d);
+                false
             }
+            (Err(_), None) => false,
         }
     }
 
