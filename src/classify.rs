@@ -1213,13 +1213,15 @@ impl<'t> Classifier<'t> {
             (NO_WORD, NO_WORD)
         } else {
             let n = normalize_word(surface, &self.stemmer);
+            // `ＧＰＵ` is `GPU` written full width: the same word, as written.
+            let written = crate::text::fold_latin(surface);
             if let Some(l) = &self.lexicon
                 && surface.len() <= MAX_WORD_BYTES
             {
                 lex = l.model.row(&n).unwrap_or(NO_LEX);
             }
             let word = self.vocabulary.get(n.as_str()).copied();
-            let id = if crate::text::is_short_acronym(crate::text::strip_acronym_plural(surface)) {
+            let id = if crate::text::is_short_acronym(crate::text::strip_acronym_plural(&written)) {
                 // See `written` in `Classifier::new`: a term word as it is, never a
                 // plural form.
                 self.vocabulary
@@ -1232,7 +1234,7 @@ impl<'t> Classifier<'t> {
             let id = id.unwrap_or(NO_WORD);
             let exact = self
                 .vocabulary
-                .get(exact_key(surface).as_str())
+                .get(exact_key(&written).as_str())
                 .copied()
                 .unwrap_or(NO_WORD);
             (id, exact)
@@ -3111,6 +3113,15 @@ categories:
                 .iter()
                 .any(|e| &*e.signal == "decentralized storage"
                     && e.matched == "decentralised storage")
+        );
+        // Full-width letters (CJK text) and accents fold to the ASCII term.
+        let r = c.classify_text("AI teams rent ＧＰＵｓ on a décentralised storage network.");
+        let gpu = r.evidence.iter().find(|e| &*e.signal == "gpu").unwrap();
+        assert_eq!(gpu.matched, "ＧＰＵｓ");
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| &*e.signal == "decentralized storage")
         );
     }
 

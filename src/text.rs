@@ -1,6 +1,7 @@
 //! Text helpers shared by the index, the classifier and the report: Markdown to plain
 //! text, word scanning with positions, and word normalisation (case, plurals, stems).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -112,11 +113,13 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     })
 }
 
-/// Normalises one word for matching: lower case, British spellings made American,
-/// then the English Snowball stem, with acronym plurals (`GPUs`, `LLMs`, `NFTs`)
-/// reduced to their singular first.
+/// Normalises one word for matching: accented, full-width and styled Latin letters
+/// folded to ASCII, lower case, British spellings made American, then the English
+/// Snowball stem, with acronym plurals (`GPUs`, `LLMs`, `NFTs`) reduced to their
+/// singular first.
 pub fn normalize_word(word: &str, stemmer: &rust_stemmers::Stemmer) -> String {
-    let singular = strip_acronym_plural(word);
+    let folded = fold_latin(word);
+    let singular = strip_acronym_plural(&folded);
     // A short word in capitals is an acronym or a ticker, not English to stem: `MLS`
     // is not the plural of `ML`, nor `AIS` of `AI` (`IPFS`, `AWS` alike).
     if is_short_acronym(singular) {
@@ -225,6 +228,36 @@ pub fn kept_plural_singular(stem: &str) -> Option<&str> {
             || (b[n - 2].is_ascii_alphanumeric() && !b"aeiosy".contains(&b[n - 2])))
         && stem != "news";
     kept.then(|| &stem[..n - 1])
+}
+
+/// `word` with its Latin letters written as ASCII, as the search index folds them:
+/// accented letters (`é` → `e`, `ß` → `ss`), full-width forms (`ＧＰＵ` → `GPU`, common
+/// in CJK text) and mathematical styled letters (`𝔾ℙ𝕌`). Letters of other scripts are
+/// left as they are.
+pub fn fold_latin(word: &str) -> Cow<'_, str> {
+    if word.is_ascii() {
+        return Cow::Borrowed(word);
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        let latin = matches!(c,
+            '\u{00C0}'..='\u{024F}'
+            | '\u{1E00}'..='\u{1EFF}'
+            | '\u{2100}'..='\u{214F}'
+            | '\u{FF10}'..='\u{FF5A}'
+            | '\u{1D400}'..='\u{1D7FF}');
+        match deunicode::deunicode_char(c) {
+            Some(ascii)
+                if latin
+                    && !ascii.is_empty()
+                    && ascii.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                out.push_str(ascii)
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `GPUs` → `GPU`: an upper-case acronym (2+ capitals or digits) followed by `s`.
@@ -764,6 +797,16 @@ mod tests {
         assert_eq!(normalize_word("status", &s), "status");
         // Short words in capitals are acronyms and tickers, not plurals to stem.
         assert_eq!(normalize_word("MLS", &s), "mls");
+        // Latin letters in other forms fold as the search index folds them.
+        assert_eq!(normalize_word("ＧＰＵｓ", &s), normalize_word("GPU", &s));
+        assert_eq!(normalize_word("𝔾ℙ𝕌", &s), "gpu");
+        assert_eq!(
+            normalize_word("décentralisé", &s),
+            normalize_word("decentralise", &s)
+        );
+        assert_eq!(normalize_word("Straße", &s), normalize_word("strasse", &s));
+        assert_eq!(fold_latin("数据ａｉ"), "数据ai");
+        assert!(matches!(fold_latin("gpu"), Cow::Borrowed("gpu")));
         assert_ne!(normalize_word("MLS", &s), normalize_word("ML", &s));
         assert_eq!(normalize_word("IPFS", &s), "ipfs");
         assert_eq!(normalize_word("TEEs", &s), normalize_word("tee", &s));
