@@ -219,6 +219,12 @@ fn a_one_line_description_named_by_ai_compounds_is_in_scope() {
             "infrastructure",
             "agents",
         ),
+        // A training network told by its mechanism alone.
+        (
+            "The network schedules training workloads across consumer hardware and pays in its token.",
+            "resources",
+            "compute",
+        ),
     ] {
         let r = classify_text(&env, text);
         assert_eq!(r.results[0].category, category, "{text}");
