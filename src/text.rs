@@ -230,10 +230,10 @@ pub fn kept_plural_singular(stem: &str) -> Option<&str> {
     kept.then(|| &stem[..n - 1])
 }
 
-/// `word` with its Latin letters written as ASCII, as the search index folds them:
-/// accented letters (`é` → `e`, `ß` → `ss`), full-width forms (`ＧＰＵ` → `GPU`, common
-/// in CJK text) and mathematical styled letters (`𝔾ℙ𝕌`). Letters of other scripts are
-/// left as they are.
+/// `word` with its Latin letters written as ASCII: accented letters (`é` → `e`,
+/// `ß` → `ss`) and full-width forms (`ＧＰＵ` → `GPU`, common in CJK text), as the
+/// search index folds them, and mathematical styled letters (`𝔾ℙ𝕌`). Letters of
+/// other scripts are left as they are.
 pub fn fold_latin(word: &str) -> Cow<'_, str> {
     if word.is_ascii() {
         return Cow::Borrowed(word);
@@ -797,7 +797,7 @@ mod tests {
         assert_eq!(normalize_word("status", &s), "status");
         // Short words in capitals are acronyms and tickers, not plurals to stem.
         assert_eq!(normalize_word("MLS", &s), "mls");
-        // Latin letters in other forms fold as the search index folds them.
+        // Latin letters in other forms fold to ASCII.
         assert_eq!(normalize_word("ＧＰＵｓ", &s), normalize_word("GPU", &s));
         assert_eq!(normalize_word("𝔾ℙ𝕌", &s), "gpu");
         assert_eq!(
