@@ -1212,9 +1212,9 @@ impl<'t> Classifier<'t> {
         let (id, exact) = if surface.len() > self.long_word {
             (NO_WORD, NO_WORD)
         } else {
-            let n = normalize_word(surface, &self.stemmer);
             // `ＧＰＵ` is `GPU` written full width: the same word, as written.
             let written = crate::text::fold_latin(surface);
+            let n = normalize_word(&written, &self.stemmer);
             if let Some(l) = &self.lexicon
                 && surface.len() <= MAX_WORD_BYTES
             {
